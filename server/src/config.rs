@@ -1,0 +1,1 @@
+//! The node's configuration (placeholder until the node issue; see ARCHITECTURE.md).

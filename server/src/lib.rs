@@ -1,0 +1,5 @@
+//! `server`: a Tessera node — configuration, schema, ring, gossip, messaging, coordinator,
+//! replica verbs, hints, repair, native transport and the admin API.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod config;
