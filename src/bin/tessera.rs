@@ -1,1 +1,48 @@
-fn main() {}
+//! `tessera`: the database node. `tessera [--config node.yaml] [overrides]`.
+//!
+//! Without a config file the node runs with embedded defaults: data under `./data`, CQL on
+//! 127.0.0.1:9042 (see `server::config`).
+
+use anyhow::Context;
+use clap::Parser;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "tessera", version, about = "A Tessera database node")]
+struct Args {
+    /// YAML configuration file (every key optional).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Overrides `data_directory`.
+    #[arg(long)]
+    data_directory: Option<PathBuf>,
+    /// Overrides `commitlog_sync` (periodic, batch or group).
+    #[arg(long)]
+    commitlog_sync: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let mut config = match &args.config {
+        Some(p) => server::config::Config::from_file(p)?,
+        None => server::config::Config::default(),
+    };
+    if let Some(d) = args.data_directory {
+        config.data_directory = d;
+    }
+    if let Some(s) = args.commitlog_sync {
+        config = server::config::Config::from_yaml(&format!(
+            "commitlog_sync: {s}\ndata_directory: {}\n",
+            config.data_directory.display()
+        ))
+        .map(|c| server::config::Config { commitlog_sync: c.commitlog_sync, ..config })?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(server::node::run(config)).context("node failed")
+}

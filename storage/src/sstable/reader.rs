@@ -334,6 +334,11 @@ impl SSTableReader {
         Ok(SSTableScanner { reader: self.clone(), next: from, end: to.max(from), local: None, use_cache })
     }
 
+    /// The chunk cache this reader uses (for readers opened alongside it).
+    pub fn cache_handle(&self) -> Arc<ChunkCache> {
+        self.cache.clone()
+    }
+
     /// Marks the SSTable replaced: its files go when the last holder drops it.
     pub fn mark_obsolete(&self) {
         self.obsolete.store(true, Ordering::Release);

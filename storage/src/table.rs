@@ -1,0 +1,348 @@
+//! One table's data on this node (Cassandra's ColumnFamilyStore): the active memtable, the
+//! memtables being flushed, and the live SSTables, published together as an immutable
+//! [`View`] that readers clone cheaply. Writers hold the view lock shared across their commit
+//! log append and memtable insert, so a memtable switch (which takes it exclusively) can never
+//! separate a write's log position from the memtable that holds it.
+
+use crate::clustering::ClusteringRange;
+use crate::commitlog::Position;
+use crate::config::{TableDescriptor, TableOptions};
+use crate::error::{Error, IoContext, Result};
+use crate::memtable::Memtable;
+use crate::merge::{MergeIterator, PartitionSource};
+use crate::partition::Partition;
+use crate::range::KeyRange;
+use crate::sstable::cache::ChunkCache;
+use crate::sstable::{self, Descriptor, SSTableReader, SSTableWriter, WriterOptions, write_atomic};
+use crate::table_id::TableId;
+use crate::token::{DecoratedKey, murmur3_x64_128};
+use parking_lot::{Condvar, Mutex, RwLock, RwLockReadGuard};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Name of the descriptor file in a table directory.
+pub const DESCRIPTOR_FILE: &str = "table.json";
+
+/// What a reader sees of a table at one instant.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The memtable taking writes.
+    pub memtable: Arc<Memtable>,
+    /// Memtables switched out and being flushed, oldest first.
+    pub flushing: Vec<Arc<Memtable>>,
+    /// Live SSTables, oldest first.
+    pub sstables: Vec<Arc<SSTableReader>>,
+}
+
+impl View {
+    /// Every memtable, active first.
+    pub fn memtables(&self) -> impl Iterator<Item = &Arc<Memtable>> {
+        std::iter::once(&self.memtable).chain(self.flushing.iter())
+    }
+}
+
+/// One table's store.
+pub struct Table {
+    id: TableId,
+    dir: PathBuf,
+    descriptor: RwLock<TableDescriptor>,
+    view: RwLock<Arc<View>>,
+    /// Generations being compacted (or otherwise reserved).
+    compacting: Mutex<HashSet<u64>>,
+    compaction_done: Condvar,
+    flush_lock: Mutex<()>,
+    next_generation: AtomicU64,
+    cache: Arc<ChunkCache>,
+}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table").field("id", &self.id).field("dir", &self.dir).finish()
+    }
+}
+
+/// Directory name of a table: `<name>-<id without hyphens>`.
+pub fn table_dir_name(desc: &TableDescriptor) -> String {
+    format!("{}-{}", desc.name, desc.id.simple())
+}
+
+impl Table {
+    /// Creates the directory and descriptor of a new table.
+    pub fn create(root: &Path, desc: TableDescriptor, cache: Arc<ChunkCache>) -> Result<Arc<Table>> {
+        let dir = root.join(&desc.keyspace).join(table_dir_name(&desc));
+        std::fs::create_dir_all(&dir).at(&dir)?;
+        if let Some(parent) = dir.parent() {
+            sstable::sync_dir(parent)?;
+        }
+        let t = Self::open_dir(dir, desc, cache)?;
+        t.persist_descriptor()?;
+        Ok(t)
+    }
+
+    /// Opens an existing table directory (its descriptor already read).
+    pub fn open_dir(dir: PathBuf, desc: TableDescriptor, cache: Arc<ChunkCache>) -> Result<Arc<Table>> {
+        let generations = sstable::scan_directory(&dir)?;
+        let mut sstables = Vec::with_capacity(generations.len());
+        for g in &generations {
+            sstables.push(SSTableReader::open(Descriptor::new(&dir, *g), cache.clone())?);
+        }
+        let next = generations.last().map_or(1, |g| g + 1);
+        Ok(Arc::new(Table {
+            id: desc.id,
+            dir,
+            descriptor: RwLock::new(desc),
+            view: RwLock::new(Arc::new(View { memtable: Arc::new(Memtable::new()), flushing: Vec::new(), sstables })),
+            compacting: Mutex::new(HashSet::new()),
+            compaction_done: Condvar::new(),
+            flush_lock: Mutex::new(()),
+            next_generation: AtomicU64::new(next),
+            cache,
+        }))
+    }
+
+    /// Reads a table directory's descriptor.
+    pub fn read_descriptor(dir: &Path) -> Result<TableDescriptor> {
+        let p = dir.join(DESCRIPTOR_FILE);
+        let bytes = std::fs::read(&p).at(&p)?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::corruption(&p, 0, format!("table descriptor: {e}")))
+    }
+
+    fn persist_descriptor(&self) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(&*self.descriptor.read()).map_err(|e| Error::Invalid(e.to_string()))?;
+        write_atomic(&self.dir.join(DESCRIPTOR_FILE), &bytes)
+    }
+
+    /// The table id.
+    pub fn id(&self) -> TableId {
+        self.id
+    }
+
+    /// The table directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A copy of the descriptor.
+    pub fn descriptor(&self) -> TableDescriptor {
+        self.descriptor.read().clone()
+    }
+
+    /// A copy of the options.
+    pub fn options(&self) -> TableOptions {
+        self.descriptor.read().options.clone()
+    }
+
+    /// Serialises flushes of this table (switch through publish).
+    pub fn lock_flush(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.flush_lock.lock()
+    }
+
+    /// Records a truncation at `pos` and persists it.
+    pub fn set_truncated_at(&self, pos: Position) -> Result<()> {
+        self.descriptor.write().truncated_at = Some((pos.segment, pos.offset));
+        self.persist_descriptor()
+    }
+
+    /// Replaces the options and persists them.
+    pub fn set_options(&self, options: TableOptions) -> Result<()> {
+        self.descriptor.write().options = options;
+        self.persist_descriptor()
+    }
+
+    /// The current view.
+    pub fn view(&self) -> Arc<View> {
+        self.view.read().clone()
+    }
+
+    /// The view lock held shared for the length of one write.
+    pub fn write_guard(&self) -> RwLockReadGuard<'_, Arc<View>> {
+        self.view.read()
+    }
+
+    /// The highest commit log position whose data is already in an SSTable.
+    pub fn replay_position(&self) -> Option<Position> {
+        let truncated = self.descriptor.read().truncated_at;
+        self.view()
+            .sstables
+            .iter()
+            .filter_map(|s| s.stats().commitlog_upper)
+            .chain(truncated)
+            .map(|(segment, offset)| Position { segment, offset })
+            .max()
+    }
+
+    /// A fresh generation number.
+    pub fn next_descriptor(&self) -> Descriptor {
+        Descriptor::new(&self.dir, self.next_generation.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Writer options from the table's options.
+    pub fn writer_options(&self, expected_partitions: usize) -> WriterOptions {
+        let o = self.options();
+        WriterOptions {
+            chunk_length: (o.chunk_length_kb.clamp(4, 1024) as usize) * 1024,
+            bloom_fp_chance: o.bloom_filter_fp_chance,
+            expected_partitions: expected_partitions.max(1),
+            ..Default::default()
+        }
+    }
+
+    /// Switches to a fresh memtable and returns the old one with the commit log position the
+    /// switch happened at, or `None` if the active memtable is empty. `position` is called
+    /// while writers are excluded.
+    pub fn switch_memtable(&self, position: impl FnOnce() -> Option<Position>) -> Option<(Arc<Memtable>, Option<Position>)> {
+        let mut v = self.view.write();
+        if v.memtable.is_empty() {
+            return None;
+        }
+        let pos = position();
+        let old = v.memtable.clone();
+        let mut flushing = v.flushing.clone();
+        flushing.push(old.clone());
+        *v = Arc::new(View { memtable: Arc::new(Memtable::new()), flushing, sstables: v.sstables.clone() });
+        Some((old, pos))
+    }
+
+    /// Writes a switched-out memtable to an SSTable and publishes it. Returns the new reader.
+    /// The caller must hold [`Table::lock_flush`] from before the switch until this returns,
+    /// so that flushes publish in commit log order.
+    pub fn flush_memtable(&self, memtable: &Arc<Memtable>, upper: Option<Position>) -> Result<Option<Arc<SSTableReader>>> {
+        let span = tracing::info_span!("flush", table = %self.descriptor.read().qualified_name());
+        let _e = span.enter();
+        let mut writer = SSTableWriter::create(self.next_descriptor(), self.writer_options(memtable.partition_count()))?;
+        for (k, p) in memtable.scan(KeyRange::all()) {
+            writer.append(&k, &p)?;
+        }
+        let bounds = match (memtable.first_position(), upper) {
+            (Some(lo), Some(hi)) => Some(((lo.segment, lo.offset), (hi.segment, hi.offset))),
+            (None, Some(hi)) => Some(((hi.segment, hi.offset), (hi.segment, hi.offset))),
+            _ => None,
+        };
+        let desc = writer.finish(bounds)?;
+        let reader = match desc {
+            Some(d) => Some(SSTableReader::open(d, self.cache.clone())?),
+            None => None,
+        };
+        let mut v = self.view.write();
+        let mut sstables = v.sstables.clone();
+        if let Some(r) = &reader {
+            sstables.push(r.clone());
+            tracing::info!(generation = r.generation(), partitions = r.partition_count(), bytes = r.data_size(), "flushed memtable");
+        }
+        let flushing = v.flushing.iter().filter(|m| !Arc::ptr_eq(m, memtable)).cloned().collect();
+        *v = Arc::new(View { memtable: v.memtable.clone(), flushing, sstables });
+        Ok(reader)
+    }
+
+    /// Replaces `old` SSTables with `new` ones atomically in the view; the old ones are
+    /// marked obsolete (deleted once unreferenced).
+    pub fn replace_sstables(&self, old: &[Arc<SSTableReader>], new: Vec<Arc<SSTableReader>>) {
+        let gone: HashSet<u64> = old.iter().map(|s| s.generation()).collect();
+        {
+            let mut v = self.view.write();
+            let mut sstables: Vec<_> = v.sstables.iter().filter(|s| !gone.contains(&s.generation())).cloned().collect();
+            sstables.extend(new);
+            *v = Arc::new(View { memtable: v.memtable.clone(), flushing: v.flushing.clone(), sstables });
+        }
+        for s in old {
+            s.mark_obsolete();
+        }
+    }
+
+    /// Removes every SSTable and memtable (truncate): returns what was dropped.
+    pub fn clear(&self) -> Vec<Arc<SSTableReader>> {
+        let mut v = self.view.write();
+        let old = v.sstables.clone();
+        *v = Arc::new(View { memtable: Arc::new(Memtable::new()), flushing: Vec::new(), sstables: Vec::new() });
+        for s in &old {
+            s.mark_obsolete();
+        }
+        old
+    }
+
+    /// Reserves SSTables for a compaction; false if any is already reserved.
+    pub fn try_mark_compacting(&self, gens: &[u64]) -> bool {
+        let mut c = self.compacting.lock();
+        if gens.iter().any(|g| c.contains(g)) {
+            return false;
+        }
+        c.extend(gens.iter().copied());
+        true
+    }
+
+    /// Releases reserved SSTables.
+    pub fn unmark_compacting(&self, gens: &[u64]) {
+        let mut c = self.compacting.lock();
+        for g in gens {
+            c.remove(g);
+        }
+        self.compaction_done.notify_all();
+    }
+
+    /// Generations currently reserved.
+    pub fn compacting(&self) -> HashSet<u64> {
+        self.compacting.lock().clone()
+    }
+
+    /// Waits until no compaction holds any SSTable, then reserves all live SSTables.
+    pub fn reserve_all_sstables(&self) -> Vec<Arc<SSTableReader>> {
+        let mut c = self.compacting.lock();
+        while !c.is_empty() {
+            self.compaction_done.wait(&mut c);
+        }
+        let all = self.view().sstables.clone();
+        c.extend(all.iter().map(|s| s.generation()));
+        all
+    }
+
+    /// The partition `key` merged from every memtable and SSTable, restricted to `slices`,
+    /// with shadowed data removed (tombstones kept, for reconciliation across replicas).
+    pub fn read(&self, key: &DecoratedKey, slices: Option<&[ClusteringRange]>) -> Result<Option<Partition>> {
+        let view = self.view();
+        let mut out: Option<Partition> = None;
+        let mut add = |p: Partition| match &mut out {
+            None => out = Some(p),
+            Some(o) => o.merge(p),
+        };
+        for m in view.memtables() {
+            if let Some(p) = m.get(key, slices) {
+                add(p);
+            }
+        }
+        if !view.sstables.is_empty() {
+            let (h1, h2) = murmur3_x64_128(&key.key, 0);
+            for s in &view.sstables {
+                if let Some(p) = s.get(key, h1, h2)? {
+                    add(match slices {
+                        None => p,
+                        Some(sl) => p.slice(sl),
+                    });
+                }
+            }
+        }
+        Ok(out.map(|mut p| {
+            p.purge_shadowed();
+            p
+        }))
+    }
+
+    /// Partitions of `range` in order, merged across memtables and SSTables.
+    pub fn scan(&self, range: &KeyRange) -> Result<MergeIterator> {
+        let view = self.view();
+        let mut sources: Vec<PartitionSource> = Vec::new();
+        for m in view.memtables() {
+            sources.push(Box::new(m.scan(range.clone()).map(Ok)));
+        }
+        for s in view.sstables.iter().filter(|s| s.intersects(range)) {
+            sources.push(Box::new(s.scan(range, true)?));
+        }
+        MergeIterator::new(sources)
+    }
+
+    /// Bytes held by the active memtable.
+    pub fn memtable_size(&self) -> usize {
+        self.view.read().memtable.size()
+    }
+}
