@@ -347,6 +347,21 @@ impl Engine {
         }
     }
 
+    /// User-defined compaction: exactly the SSTables `generations` of table `id`, into one.
+    /// Fails if any is unknown or already being compacted.
+    pub fn compact_sstables(&self, id: TableId, generations: &[u64]) -> Result<CompactionSummary> {
+        let t = self.inner.table(id)?;
+        let live = t.view().sstables.clone();
+        let group: Vec<_> = live.iter().filter(|s| generations.contains(&s.generation())).cloned().collect();
+        if group.len() != generations.len() || group.is_empty() {
+            return Err(Error::Invalid(format!("no such SSTables {generations:?} in {}", t.descriptor().qualified_name())));
+        }
+        if !t.try_mark_compacting(generations) {
+            return Err(Error::Invalid(format!("SSTables {generations:?} are already being compacted")));
+        }
+        compaction::compact(&t, group, self.now_secs())
+    }
+
     /// Runs size-tiered compactions of table `id` in this thread until none is due.
     pub fn compact_pending(&self, id: TableId) -> Result<Vec<CompactionSummary>> {
         let t = self.inner.table(id)?;

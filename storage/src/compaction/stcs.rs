@@ -34,7 +34,8 @@ pub fn buckets(mut sstables: Vec<Arc<SSTableReader>>, o: &CompactionOptions) -> 
 /// The pool an SSTable belongs to: unrepaired, repaired, or pending under a session.
 fn pool_of(s: &SSTableReader) -> (u8, String) {
     let st = s.stats();
-    match (st.pending_repair, st.is_repaired()) {
+    let repaired = st.is_repaired();
+    match (st.pending_repair, repaired) {
         (Some(session), _) => (2, session),
         (None, true) => (1, String::new()),
         (None, false) => (0, String::new()),
