@@ -331,11 +331,6 @@ impl Engine {
         let mut out = Vec::new();
         let mut first_err = None;
         for (_, group) in pools {
-            let gens: Vec<u64> = group.iter().map(|s| s.generation()).collect();
-            if group.len() == 1 && !group[0].stats().tombstones > 0 {
-                t.unmark_compacting(&gens);
-                continue;
-            }
             match compaction::compact(&t, group, now) {
                 Ok(s) => out.push(s),
                 Err(e) => first_err = first_err.or(Some(e)),

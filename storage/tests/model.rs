@@ -2,6 +2,7 @@
 //! flushes, compactions, clean restarts, and crash images whose commit log is cut at a random
 //! offset. After every step that can change what is visible, every partition must read back
 //! exactly as the model says.
+#![allow(clippy::unwrap_used)]
 
 use bytes::Bytes;
 use proptest::prelude::*;
