@@ -143,7 +143,10 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.commitlog_segment_size_mb >= 1, "commitlog_segment_size_mb must be at least 1");
         anyhow::ensure!(self.commitlog_sync_period_ms >= 1, "commitlog_sync_period_ms must be at least 1");
-        anyhow::ensure!(self.commitlog_sync_group_window_ms >= 1, "commitlog_sync_group_window_ms must be at least 1");
+        anyhow::ensure!(
+            self.commitlog_sync_group_window_ms >= 1,
+            "commitlog_sync_group_window_ms must be at least 1"
+        );
         anyhow::ensure!(self.memtable_space_mb >= 1, "memtable_space_mb must be at least 1");
         anyhow::ensure!(self.concurrent_compactors >= 1, "concurrent_compactors must be at least 1");
         Ok(())
@@ -184,7 +187,8 @@ mod tests {
 
     #[test]
     fn keys_override_defaults() {
-        let c = Config::from_yaml("commitlog_sync: batch\ndata_directory: /tmp/x\nmemtable_space_mb: 8\n").unwrap();
+        let c = Config::from_yaml("commitlog_sync: batch\ndata_directory: /tmp/x\nmemtable_space_mb: 8\n")
+            .unwrap();
         assert_eq!(c.commitlog_sync, CommitlogSync::Batch);
         assert_eq!(c.engine_config().memtable_space, 8 << 20);
         assert!(matches!(c.engine_config().commitlog_sync, SyncMode::Batch));

@@ -49,10 +49,7 @@ impl ClusteringRange {
 
     /// Builds a range from CQL-style prefix bounds: `start`/`end` are encoded clustering
     /// prefixes (`None` = unbounded) with their inclusivity. Returns `None` for an empty range.
-    pub fn from_prefix_bounds(
-        start: Option<(&[u8], bool)>,
-        end: Option<(&[u8], bool)>,
-    ) -> Option<Self> {
+    pub fn from_prefix_bounds(start: Option<(&[u8], bool)>, end: Option<(&[u8], bool)>) -> Option<Self> {
         let lo = match start {
             None => Bytes::new(),
             Some((p, true)) => Bytes::copy_from_slice(p),

@@ -93,7 +93,7 @@ impl EngineConfig {
         CommitLogConfig {
             dir: self.data_directory.join("commitlog"),
             segment_size: self.commitlog_segment_size,
-            sync: self.commitlog_sync.clone(),
+            sync: self.commitlog_sync,
             total_space: self.commitlog_total_space,
         }
     }

@@ -24,7 +24,6 @@ use crate::sstable::writer::now_ms;
 use crate::table::Table;
 use crate::table_id::TableId;
 use crate::token::DecoratedKey;
-use bytes::Bytes;
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -133,7 +132,7 @@ impl Engine {
             inner.tables.read().iter().map(|(id, t)| (*id, t.replay_position())).collect();
         let mut touched = HashSet::new();
         while let Some(entry) = replay.next_entry() {
-            let m = match Mutation::decode(&Bytes::from(entry.payload)) {
+            let m = match Mutation::decode(&entry.payload) {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::error!(segment = entry.position.segment, offset = entry.position.offset, error = %e, "skipping an undecodable commit log entry");
@@ -242,7 +241,9 @@ impl Engine {
         let _g = t.lock_flush();
         let dropped = t.view().memtables().map(|m| m.size()).sum::<usize>();
         t.clear();
-        self.inner.memtable_bytes.fetch_sub(dropped.min(self.inner.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+        self.inner
+            .memtable_bytes
+            .fetch_sub(dropped.min(self.inner.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
         self.inner.commitlog.forget_table(id)?;
         let dir = t.dir().to_path_buf();
         drop(_g);
@@ -262,7 +263,9 @@ impl Engine {
         let dropped = t.view().memtables().map(|m| m.size()).sum::<usize>();
         t.set_truncated_at(pos)?;
         t.clear();
-        self.inner.memtable_bytes.fetch_sub(dropped.min(self.inner.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+        self.inner
+            .memtable_bytes
+            .fetch_sub(dropped.min(self.inner.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
         self.inner.commitlog.discard_completed(id, pos)?;
         Ok(())
     }
@@ -295,7 +298,12 @@ impl Engine {
 
     /// Partition `key` of table `id`, restricted to `slices`, with tombstones (apply
     /// [`Partition::live`] for what a client sees).
-    pub fn read(&self, id: TableId, key: &DecoratedKey, slices: Option<&[ClusteringRange]>) -> Result<Option<Partition>> {
+    pub fn read(
+        &self,
+        id: TableId,
+        key: &DecoratedKey,
+        slices: Option<&[ClusteringRange]>,
+    ) -> Result<Option<Partition>> {
         self.inner.table(id)?.read(key, slices)
     }
 
@@ -349,7 +357,10 @@ impl Engine {
         let live = t.view().sstables.clone();
         let group: Vec<_> = live.iter().filter(|s| generations.contains(&s.generation())).cloned().collect();
         if group.len() != generations.len() || group.is_empty() {
-            return Err(Error::Invalid(format!("no such SSTables {generations:?} in {}", t.descriptor().qualified_name())));
+            return Err(Error::Invalid(format!(
+                "no such SSTables {generations:?} in {}",
+                t.descriptor().qualified_name()
+            )));
         }
         if !t.try_mark_compacting(generations) {
             return Err(Error::Invalid(format!("SSTables {generations:?} are already being compacted")));
@@ -437,7 +448,8 @@ impl Inner {
         let result = t.flush_memtable(&mt, upper);
         self.flushing_bytes.fetch_sub(size, Ordering::Relaxed);
         if result.is_ok() {
-            self.memtable_bytes.fetch_sub(size.min(self.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+            self.memtable_bytes
+                .fetch_sub(size.min(self.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
             {
                 let _m = self.memory_lock.lock();
                 self.memory_freed.notify_all();
@@ -463,7 +475,12 @@ impl Inner {
     }
 
     fn request_flush_of_largest(&self) {
-        let largest = self.tables.read().values().max_by_key(|t| t.memtable_size()).map(|t| (t.id(), t.memtable_size()));
+        let largest = self
+            .tables
+            .read()
+            .values()
+            .max_by_key(|t| t.memtable_size())
+            .map(|t| (t.id(), t.memtable_size()));
         if let Some((id, size)) = largest
             && size > 0
         {
@@ -491,7 +508,10 @@ impl Inner {
     }
 
     fn after_write(&self, table: &Table) {
-        let active = self.memtable_bytes.load(Ordering::Relaxed).saturating_sub(self.flushing_bytes.load(Ordering::Relaxed));
+        let active = self
+            .memtable_bytes
+            .load(Ordering::Relaxed)
+            .saturating_sub(self.flushing_bytes.load(Ordering::Relaxed));
         if active > self.config.memtable_space && self.work.lock().flush.is_empty() {
             self.request_flush_of_largest();
         }
@@ -506,7 +526,8 @@ impl Inner {
     fn pick_candidates(&self, t: &Table) -> Option<Vec<Arc<SSTableReader>>> {
         let opts = t.options();
         let compacting = t.compacting();
-        let free: Vec<_> = t.view().sstables.iter().filter(|s| !compacting.contains(&s.generation())).cloned().collect();
+        let free: Vec<_> =
+            t.view().sstables.iter().filter(|s| !compacting.contains(&s.generation())).cloned().collect();
         let gc_before = self.config.clock.now_secs() - i64::from(opts.gc_grace_seconds);
         let group = stcs::next_candidates(&free, &opts.compaction, gc_before, now_ms())?;
         let gens: Vec<u64> = group.iter().map(|s| s.generation()).collect();

@@ -23,7 +23,10 @@ pub struct Memtable {
 
 impl std::fmt::Debug for Memtable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Memtable").field("partitions", &self.partitions.len()).field("size", &self.size()).finish()
+        f.debug_struct("Memtable")
+            .field("partitions", &self.partitions.len())
+            .field("size", &self.size())
+            .finish()
     }
 }
 
@@ -173,7 +176,8 @@ mod tests {
     #[test]
     fn scans_in_token_order_within_range() {
         let m = Arc::new(Memtable::new());
-        let mut keys: Vec<DecoratedKey> = (0..100u32).map(|i| DecoratedKey::new(i.to_be_bytes().to_vec())).collect();
+        let mut keys: Vec<DecoratedKey> =
+            (0..100u32).map(|i| DecoratedKey::new(i.to_be_bytes().to_vec())).collect();
         for k in &keys {
             m.apply(k, update(1, "x"));
         }

@@ -23,7 +23,12 @@ impl MergeIterator {
     /// Merges `sources`; each must yield strictly increasing keys.
     pub fn new(sources: Vec<PartitionSource>) -> Result<Self> {
         let n = sources.len();
-        let mut it = MergeIterator { sources, heap: BinaryHeap::with_capacity(n), pending: vec![None; n], failed: false };
+        let mut it = MergeIterator {
+            sources,
+            heap: BinaryHeap::with_capacity(n),
+            pending: vec![None; n],
+            failed: false,
+        };
         for i in 0..n {
             it.advance(i)?;
         }
@@ -100,7 +105,8 @@ mod tests {
 
     #[test]
     fn each_key_once_newest_wins() {
-        let m = MergeIterator::new(vec![src(vec![(1, 1), (2, 1)]), src(vec![(2, 5), (3, 1)]), src(vec![])]).unwrap();
+        let m = MergeIterator::new(vec![src(vec![(1, 1), (2, 1)]), src(vec![(2, 5), (3, 1)]), src(vec![])])
+            .unwrap();
         let out: Vec<_> = m.map(|r| r.unwrap()).collect();
         assert_eq!(out.len(), 3);
         for (k, p) in out {

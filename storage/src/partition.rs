@@ -147,9 +147,8 @@ impl Partition {
             self.range_tombstones.sort_by(|a, b| a.range.cmp(&b.range));
             let all = self.range_tombstones.clone();
             self.range_tombstones.retain(|rt| {
-                !all.iter().any(|o| {
-                    o != rt && o.range.covers(&rt.range) && o.deletion.supersedes(&rt.deletion)
-                })
+                !all.iter()
+                    .any(|o| o != rt && o.range.covers(&rt.range) && o.deletion.supersedes(&rt.deletion))
             });
         }
         self.static_row.purge_shadowed(pd);
@@ -295,8 +294,7 @@ mod tests {
             (b"c", row_with("v", Cell::live(10, "x"))),
         ]);
         p.range_tombstones.push(RangeTombstone {
-            range: ClusteringRange::from_prefix_bounds(Some((b"b", true)), Some((b"c", false)))
-                .unwrap(),
+            range: ClusteringRange::from_prefix_bounds(Some((b"b", true)), Some((b"c", false))).unwrap(),
             deletion: DeletionTime::new(10, 1),
         });
         p.purge_shadowed();
@@ -332,13 +330,10 @@ mod tests {
 
     #[test]
     fn partition_deletion_makes_older_range_and_row_deletions_redundant() {
-        let mut r = Row::default();
-        r.deletion = DeletionTime::new(5, 1);
+        let r = Row { deletion: DeletionTime::new(5, 1), ..Default::default() };
         let mut p = part(vec![(b"a", r)]);
-        p.range_tombstones.push(RangeTombstone {
-            range: ClusteringRange::all(),
-            deletion: DeletionTime::new(5, 1),
-        });
+        p.range_tombstones
+            .push(RangeTombstone { range: ClusteringRange::all(), deletion: DeletionTime::new(5, 1) });
         p.deletion = DeletionTime::new(6, 1);
         p.purge_shadowed();
         assert!(p.rows.is_empty());
@@ -364,10 +359,8 @@ mod tests {
     #[test]
     fn merge_reconciles_every_level() {
         let mut a = part(vec![(b"a", row_with("v", Cell::live(1, "a")))]);
-        let b = part(vec![
-            (b"a", row_with("v", Cell::live(2, "b"))),
-            (b"b", row_with("v", Cell::live(1, "c"))),
-        ]);
+        let b =
+            part(vec![(b"a", row_with("v", Cell::live(2, "b"))), (b"b", row_with("v", Cell::live(1, "c")))]);
         a.merge(b);
         assert_eq!(a.rows.len(), 2);
         assert_eq!(a.rows[b"a".as_ref()].cells[&CellKey::simple("v")].value, "b");

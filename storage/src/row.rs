@@ -147,8 +147,11 @@ impl Row {
 
     /// Approximate size in memory.
     pub fn data_size(&self) -> usize {
-        let cells: usize =
-            self.cells.iter().map(|(k, c)| 48 + k.column.len() + k.path.as_ref().map_or(0, |p| p.len()) + c.data_size()).sum();
-        64 + cells + self.complex_deletions.iter().map(|(k, _)| 40 + k.len()).sum::<usize>()
+        let cells: usize = self
+            .cells
+            .iter()
+            .map(|(k, c)| 48 + k.column.len() + k.path.as_ref().map_or(0, |p| p.len()) + c.data_size())
+            .sum();
+        64 + cells + self.complex_deletions.keys().map(|k| 40 + k.len()).sum::<usize>()
     }
 }

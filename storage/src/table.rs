@@ -93,7 +93,11 @@ impl Table {
             id: desc.id,
             dir,
             descriptor: RwLock::new(desc),
-            view: RwLock::new(Arc::new(View { memtable: Arc::new(Memtable::new()), flushing: Vec::new(), sstables })),
+            view: RwLock::new(Arc::new(View {
+                memtable: Arc::new(Memtable::new()),
+                flushing: Vec::new(),
+                sstables,
+            })),
             compacting: Mutex::new(HashSet::new()),
             compaction_done: Condvar::new(),
             flush_lock: Mutex::new(()),
@@ -110,7 +114,8 @@ impl Table {
     }
 
     fn persist_descriptor(&self) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(&*self.descriptor.read()).map_err(|e| Error::Invalid(e.to_string()))?;
+        let bytes =
+            serde_json::to_vec_pretty(&*self.descriptor.read()).map_err(|e| Error::Invalid(e.to_string()))?;
         write_atomic(&self.dir.join(DESCRIPTOR_FILE), &bytes)
     }
 
@@ -192,7 +197,10 @@ impl Table {
     /// Switches to a fresh memtable and returns the old one with the commit log position the
     /// switch happened at, or `None` if the active memtable is empty. `position` is called
     /// while writers are excluded.
-    pub fn switch_memtable(&self, position: impl FnOnce() -> Option<Position>) -> Option<(Arc<Memtable>, Option<Position>)> {
+    pub fn switch_memtable(
+        &self,
+        position: impl FnOnce() -> Option<Position>,
+    ) -> Option<(Arc<Memtable>, Option<Position>)> {
         let mut v = self.view.write();
         if v.memtable.is_empty() {
             return None;
@@ -208,10 +216,15 @@ impl Table {
     /// Writes a switched-out memtable to an SSTable and publishes it. Returns the new reader.
     /// The caller must hold [`Table::lock_flush`] from before the switch until this returns,
     /// so that flushes publish in commit log order.
-    pub fn flush_memtable(&self, memtable: &Arc<Memtable>, upper: Option<Position>) -> Result<Option<Arc<SSTableReader>>> {
+    pub fn flush_memtable(
+        &self,
+        memtable: &Arc<Memtable>,
+        upper: Option<Position>,
+    ) -> Result<Option<Arc<SSTableReader>>> {
         let span = tracing::info_span!("flush", table = %self.descriptor.read().qualified_name());
         let _e = span.enter();
-        let mut writer = SSTableWriter::create(self.next_descriptor(), self.writer_options(memtable.partition_count()))?;
+        let mut writer =
+            SSTableWriter::create(self.next_descriptor(), self.writer_options(memtable.partition_count()))?;
         for (k, p) in memtable.scan(KeyRange::all()) {
             writer.append(&k, &p)?;
         }
@@ -229,7 +242,12 @@ impl Table {
         let mut sstables = v.sstables.clone();
         if let Some(r) = &reader {
             sstables.push(r.clone());
-            tracing::info!(generation = r.generation(), partitions = r.partition_count(), bytes = r.data_size(), "flushed memtable");
+            tracing::info!(
+                generation = r.generation(),
+                partitions = r.partition_count(),
+                bytes = r.data_size(),
+                "flushed memtable"
+            );
         }
         let flushing = v.flushing.iter().filter(|m| !Arc::ptr_eq(m, memtable)).cloned().collect();
         *v = Arc::new(View { memtable: v.memtable.clone(), flushing, sstables });
@@ -242,7 +260,8 @@ impl Table {
         let gone: HashSet<u64> = old.iter().map(|s| s.generation()).collect();
         {
             let mut v = self.view.write();
-            let mut sstables: Vec<_> = v.sstables.iter().filter(|s| !gone.contains(&s.generation())).cloned().collect();
+            let mut sstables: Vec<_> =
+                v.sstables.iter().filter(|s| !gone.contains(&s.generation())).cloned().collect();
             sstables.extend(new);
             *v = Arc::new(View { memtable: v.memtable.clone(), flushing: v.flushing.clone(), sstables });
         }
@@ -255,7 +274,11 @@ impl Table {
     pub fn clear(&self) -> Vec<Arc<SSTableReader>> {
         let mut v = self.view.write();
         let old = v.sstables.clone();
-        *v = Arc::new(View { memtable: Arc::new(Memtable::new()), flushing: Vec::new(), sstables: Vec::new() });
+        *v = Arc::new(View {
+            memtable: Arc::new(Memtable::new()),
+            flushing: Vec::new(),
+            sstables: Vec::new(),
+        });
         for s in &old {
             s.mark_obsolete();
         }

@@ -16,7 +16,8 @@ fn flip(path: &Path, offset: u64) {
 }
 
 fn component(dir: &Path, suffix: &str) -> PathBuf {
-    let mut found: Vec<PathBuf> = walk(dir).into_iter().filter(|p| p.to_string_lossy().ends_with(suffix)).collect();
+    let mut found: Vec<PathBuf> =
+        walk(dir).into_iter().filter(|p| p.to_string_lossy().ends_with(suffix)).collect();
     found.sort();
     found.pop().unwrap_or_else(|| panic!("no {suffix} under {}", dir.display()))
 }
@@ -57,7 +58,11 @@ fn flipped_bit_in_a_data_chunk_is_reported_with_file_and_offset() {
             Ok(Some(p)) => {
                 let v = p.live(e.now_secs());
                 let cell = &v.rows[&bytes::Bytes::new()].cells[&storage::CellKey::simple("v")];
-                assert_eq!(cell.value, format!("value-{i}-{}", "x".repeat(60)).as_bytes(), "wrong data returned");
+                assert_eq!(
+                    cell.value,
+                    format!("value-{i}-{}", "x".repeat(60)).as_bytes(),
+                    "wrong data returned"
+                );
             }
             Ok(None) => panic!("key-{i} vanished instead of reporting corruption"),
             Err(Error::Corruption { path, offset, reason }) => {

@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use storage::commitlog::SyncMode;
-use storage::{Cell, CellKey, DecoratedKey, Engine, EngineConfig, Mutation, Partition, Row, TableDescriptor, TableId};
+use storage::{
+    Cell, CellKey, DecoratedKey, Engine, EngineConfig, Mutation, Partition, Row, TableDescriptor, TableId,
+};
 
 const TABLE: TableId = TableId([2; 16]);
 const CHILD_ENV: &str = "TESSERA_CRASH_CHILD_DIR";
@@ -80,7 +82,11 @@ fn killed_writer_loses_no_acknowledged_write() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let exe = std::env::current_exe().expect("current exe");
-    let mut seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7) | 1;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(7)
+        | 1;
     let mut all_acked: Vec<String> = Vec::new();
     for round in 0..6 {
         let mut child = Command::new(&exe)
@@ -123,14 +129,27 @@ fn killed_writer_loses_no_acknowledged_write() {
         for k in &all_acked {
             let p = engine.read(TABLE, &DecoratedKey::new(k.as_bytes().to_vec()), None).expect("read");
             let ok = p.map(|p| p.live(now)).is_some_and(|p| {
-                p.rows.get(&Bytes::new()).and_then(|r| r.cells.get(&CellKey::simple("v"))).is_some_and(|c| c.value == k.as_bytes())
+                p.rows
+                    .get(&Bytes::new())
+                    .and_then(|r| r.cells.get(&CellKey::simple("v")))
+                    .is_some_and(|c| c.value == k.as_bytes())
             });
             if !ok {
                 missing.push(k.clone());
             }
         }
-        assert!(missing.is_empty(), "round {round}: {} of {} acknowledged writes lost, e.g. {:?}", missing.len(), all_acked.len(), &missing[..missing.len().min(5)]);
-        assert!(engine.replay_summary().log.corrupt.is_empty(), "a kill must leave only torn tails: {:?}", engine.replay_summary().log.corrupt);
+        assert!(
+            missing.is_empty(),
+            "round {round}: {} of {} acknowledged writes lost, e.g. {:?}",
+            missing.len(),
+            all_acked.len(),
+            &missing[..missing.len().min(5)]
+        );
+        assert!(
+            engine.replay_summary().log.corrupt.is_empty(),
+            "a kill must leave only torn tails: {:?}",
+            engine.replay_summary().log.corrupt
+        );
         drop(engine);
     }
     assert!(all_acked.len() > 6, "the children acknowledged almost nothing");

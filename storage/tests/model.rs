@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use storage::commitlog::SyncMode;
 use storage::{
-    Cell, CellKey, Clock, ClusteringRange, DecoratedKey, DeletionTime, Engine, EngineConfig, Mutation, Partition,
-    RangeTombstone, Row, TableDescriptor, TableId,
+    Cell, CellKey, Clock, ClusteringRange, DecoratedKey, DeletionTime, Engine, EngineConfig, Mutation,
+    Partition, RangeTombstone, Row, TableDescriptor, TableId,
 };
 
 const TABLE: TableId = TableId([1; 16]);
@@ -23,12 +23,41 @@ const START: i64 = 1_000_000;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Write { pk: u8, ck: u8, col: u8, ts: i64, value: u8, ttl: Option<u32> },
-    Insert { pk: u8, ck: u8, ts: i64, ttl: Option<u32> },
-    DeleteCell { pk: u8, ck: u8, col: u8, ts: i64 },
-    DeleteRow { pk: u8, ck: u8, ts: i64 },
-    DeleteRange { pk: u8, lo: u8, hi: u8, ts: i64 },
-    DeletePartition { pk: u8, ts: i64 },
+    Write {
+        pk: u8,
+        ck: u8,
+        col: u8,
+        ts: i64,
+        value: u8,
+        ttl: Option<u32>,
+    },
+    Insert {
+        pk: u8,
+        ck: u8,
+        ts: i64,
+        ttl: Option<u32>,
+    },
+    DeleteCell {
+        pk: u8,
+        ck: u8,
+        col: u8,
+        ts: i64,
+    },
+    DeleteRow {
+        pk: u8,
+        ck: u8,
+        ts: i64,
+    },
+    DeleteRange {
+        pk: u8,
+        lo: u8,
+        hi: u8,
+        ts: i64,
+    },
+    DeletePartition {
+        pk: u8,
+        ts: i64,
+    },
     Flush,
     Compact,
     CompactPending,
@@ -86,7 +115,9 @@ impl Model {
             Op::DeleteRow { pk, ck, ts } => {
                 self.row_dels.entry((pk, ck)).or_insert(DeletionTime::LIVE).merge(DeletionTime::new(ts, now));
             }
-            Op::DeleteRange { pk, lo, hi, ts } => self.range_dels.push((pk, lo, hi, DeletionTime::new(ts, now))),
+            Op::DeleteRange { pk, lo, hi, ts } => {
+                self.range_dels.push((pk, lo, hi, DeletionTime::new(ts, now)))
+            }
             Op::DeletePartition { pk, ts } => {
                 self.part_dels.entry(pk).or_insert(DeletionTime::LIVE).merge(DeletionTime::new(ts, now));
             }
@@ -151,7 +182,10 @@ fn mutation(op: &Op, now: i64) -> Option<Mutation> {
             pk
         }
         Op::DeleteRow { pk, ck, ts } => {
-            p.rows.insert(Bytes::from(vec![ck]), Row { deletion: DeletionTime::new(ts, now), ..Default::default() });
+            p.rows.insert(
+                Bytes::from(vec![ck]),
+                Row { deletion: DeletionTime::new(ts, now), ..Default::default() },
+            );
             pk
         }
         Op::DeleteRange { pk, lo, hi, ts } => {

@@ -67,12 +67,22 @@ pub struct Replay {
 }
 
 /// The segment being walked.
-#[derive(Debug)]
 struct Cursor {
     id: u64,
     path: PathBuf,
     data: Bytes,
     offset: usize,
+}
+
+impl std::fmt::Debug for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("id", &self.id)
+            .field("path", &self.path)
+            .field("len", &self.data.len())
+            .field("offset", &self.offset)
+            .finish()
+    }
 }
 
 /// The segments in `dir`, sorted by id. Files that are not segments are ignored.
@@ -82,7 +92,9 @@ pub(crate) fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
         let path = entry.at(dir)?.path();
         match segment::parse_file_name(&path) {
             Some(id) => out.push((id, path)),
-            None => tracing::debug!(path = %path.display(), "ignoring non-segment file in commit log directory"),
+            None => {
+                tracing::debug!(path = %path.display(), "ignoring non-segment file in commit log directory")
+            }
         }
     }
     out.sort();

@@ -123,8 +123,7 @@ pub fn check_entry(data: &[u8], offset: usize) -> EntryCheck {
     if remaining == 0 {
         return EntryCheck::End;
     }
-    let (Some(len_bytes), Some(len_crc)) = (data.get(offset..offset + 4), be_u32(data, offset + 4))
-    else {
+    let (Some(len_bytes), Some(len_crc)) = (data.get(offset..offset + 4), be_u32(data, offset + 4)) else {
         return bad(format!("entry header truncated: {remaining} bytes left"), Resync::PastEnd);
     };
     if crc32fast::hash(len_bytes) != len_crc {

@@ -52,7 +52,10 @@ fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64) -> Result<Co
     let gens: Vec<u64> = inputs.iter().map(|s| s.generation()).collect();
     let stats: Vec<_> = inputs.iter().map(|s| s.stats()).collect();
     let all_repaired = stats.iter().all(|s| s.is_repaired());
-    let pending = stats.first().and_then(|s| s.pending_repair.clone()).filter(|p| stats.iter().all(|s| s.pending_repair.as_ref() == Some(p)));
+    let pending = stats
+        .first()
+        .and_then(|s| s.pending_repair.clone())
+        .filter(|p| stats.iter().all(|s| s.pending_repair.as_ref() == Some(p)));
     let purge_enabled = !opts.compaction.only_purge_repaired_tombstones || all_repaired;
     let gc_before = now_secs - i64::from(opts.gc_grace_seconds);
 
@@ -94,7 +97,8 @@ fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64) -> Result<Co
                 }
             }
         }
-        let purger = Purger { now_secs, gc_before, max_purgeable_timestamp: max_purgeable, enabled: purge_enabled };
+        let purger =
+            Purger { now_secs, gc_before, max_purgeable_timestamp: max_purgeable, enabled: purge_enabled };
         if purger.purge(&mut p) {
             writer.append(&key, &p)?;
             summary.partitions_out += 1;

@@ -81,9 +81,12 @@ pub fn next_candidates(
         .iter()
         .filter(|s| {
             let st = s.stats();
-            let old_enough = now_ms.saturating_sub(st.created_at_ms) / 1000 >= o.tombstone_compaction_interval;
+            let old_enough =
+                now_ms.saturating_sub(st.created_at_ms) / 1000 >= o.tombstone_compaction_interval;
             let total = st.cells + st.rows + st.partitions;
-            old_enough && total > 0 && st.droppable_tombstones(gc_before) as f64 / total as f64 > o.tombstone_threshold
+            old_enough
+                && total > 0
+                && st.droppable_tombstones(gc_before) as f64 / total as f64 > o.tombstone_threshold
         })
         .max_by_key(|s| s.stats().droppable_tombstones(gc_before))
         .map(|s| vec![s.clone()])

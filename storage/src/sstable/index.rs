@@ -79,7 +79,7 @@ impl IndexView {
         if version != VERSION {
             return Err(Error::UnsupportedVersion { path: path.into(), version: version.into() });
         }
-        let offsets_end = offsets_start.checked_add(count.checked_mul(8).unwrap_or(u64::MAX));
+        let offsets_end = offsets_start.checked_add(count.saturating_mul(8));
         if offsets_end != Some((buf.len() - FOOTER_LEN) as u64) || offsets_start < 6 {
             return Err(Error::corruption(path, offsets_start, "index offsets out of bounds"));
         }

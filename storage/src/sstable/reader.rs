@@ -78,7 +78,10 @@ fn read_compression_info(path: &Path) -> Result<(u64, u64, Vec<u64>)> {
     let chunk_length = u64::from(r.u32()?);
     let uncompressed = r.u64()?;
     let n = r.u64()? as usize;
-    if chunk_length == 0 || n.saturating_mul(8) != r.remaining() || (n as u64) != uncompressed.div_ceil(chunk_length) {
+    if chunk_length == 0
+        || n.saturating_mul(8) != r.remaining()
+        || (n as u64) != uncompressed.div_ceil(chunk_length)
+    {
         return Err(Error::corruption(path, 10, "compression info dimensions disagree"));
     }
     let mut offsets = Vec::with_capacity(n);
@@ -197,7 +200,8 @@ impl SSTableReader {
 
     /// Loads, verifies and decompresses chunk `i`.
     fn load_chunk(&self, i: usize) -> Result<Bytes> {
-        let start = *self.chunk_offsets.get(i).ok_or_else(|| self.chunk_crc_error(i, "no such chunk"))? as usize;
+        let start =
+            *self.chunk_offsets.get(i).ok_or_else(|| self.chunk_crc_error(i, "no such chunk"))? as usize;
         let end = match self.chunk_offsets.get(i + 1) {
             Some(n) => *n as usize,
             None => self.data.len(),
@@ -247,10 +251,21 @@ impl SSTableReader {
     }
 
     /// The bytes `[pos, pos+len)` of the uncompressed stream.
-    fn read_stream(&self, e: IndexEntry, local: &mut Option<(usize, Bytes)>, use_cache: bool) -> Result<Bytes> {
-        let end = e.position.checked_add(e.length).filter(|end| *end <= self.uncompressed_len).ok_or_else(|| {
-            Error::corruption(&self.index_path, 0, format!("index entry at {} past end of data", e.position))
-        })?;
+    fn read_stream(
+        &self,
+        e: IndexEntry,
+        local: &mut Option<(usize, Bytes)>,
+        use_cache: bool,
+    ) -> Result<Bytes> {
+        let end = e.position.checked_add(e.length).filter(|end| *end <= self.uncompressed_len).ok_or_else(
+            || {
+                Error::corruption(
+                    &self.index_path,
+                    0,
+                    format!("index entry at {} past end of data", e.position),
+                )
+            },
+        )?;
         let first = (e.position / self.chunk_length) as usize;
         let last = ((end.max(1) - 1) / self.chunk_length) as usize;
         let within = (e.position % self.chunk_length) as usize;
@@ -275,11 +290,21 @@ impl SSTableReader {
         Ok(Bytes::from(out))
     }
 
-    fn decode_at(&self, e: IndexEntry, expect_key: &[u8], local: &mut Option<(usize, Bytes)>, use_cache: bool) -> Result<Partition> {
+    fn decode_at(
+        &self,
+        e: IndexEntry,
+        expect_key: &[u8],
+        local: &mut Option<(usize, Bytes)>,
+        use_cache: bool,
+    ) -> Result<Partition> {
         let bytes = self.read_stream(e, local, use_cache)?;
         let mut r = Reader::new(&bytes);
         let bad = |reason: String| {
-            Error::corruption(&self.data_path, e.position, format!("partition at uncompressed offset {}: {reason}", e.position))
+            Error::corruption(
+                &self.data_path,
+                e.position,
+                format!("partition at uncompressed offset {}: {reason}", e.position),
+            )
         };
         let key = r.bytes().map_err(|x| bad(x.to_string()))?;
         if key != expect_key {

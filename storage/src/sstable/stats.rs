@@ -203,7 +203,12 @@ mod tests {
 
     #[test]
     fn encode_decode_and_detect_corruption() {
-        let s = Statistics { partitions: 3, repaired_at: 7, pending_repair: Some("x".into()), ..Default::default() };
+        let s = Statistics {
+            partitions: 3,
+            repaired_at: 7,
+            pending_repair: Some("x".into()),
+            ..Default::default()
+        };
         let enc = s.encode().unwrap();
         assert_eq!(Statistics::decode(&enc, Path::new("s")).unwrap(), s);
         let mut bad = enc.clone();

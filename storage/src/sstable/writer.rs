@@ -236,10 +236,7 @@ impl SSTableWriter {
 
     /// Finishes and publishes the SSTable, recording the commit log interval its data came
     /// from (flushes only). Returns `None` when nothing was appended (no files are kept).
-    pub fn finish(
-        mut self,
-        commitlog: Option<(LogPosition, LogPosition)>,
-    ) -> Result<Option<Descriptor>> {
+    pub fn finish(mut self, commitlog: Option<(LogPosition, LogPosition)>) -> Result<Option<Descriptor>> {
         if self.stats.partitions == 0 {
             self.abort();
             return Ok(None);
