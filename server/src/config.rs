@@ -33,6 +33,19 @@ pub enum CommitlogSync {
     Group,
 }
 
+impl std::str::FromStr for CommitlogSync {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "periodic" => Ok(CommitlogSync::Periodic),
+            "batch" => Ok(CommitlogSync::Batch),
+            "group" => Ok(CommitlogSync::Group),
+            other => anyhow::bail!("unknown commitlog_sync '{other}': expected periodic, batch or group"),
+        }
+    }
+}
+
 /// The node's configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]

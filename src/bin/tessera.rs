@@ -7,6 +7,9 @@ use anyhow::Context;
 use clap::Parser;
 use std::path::PathBuf;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(name = "tessera", version, about = "A Tessera database node")]
 struct Args {
@@ -37,11 +40,7 @@ fn main() -> anyhow::Result<()> {
         config.data_directory = d;
     }
     if let Some(s) = args.commitlog_sync {
-        config = server::config::Config::from_yaml(&format!(
-            "commitlog_sync: {s}\ndata_directory: {}\n",
-            config.data_directory.display()
-        ))
-        .map(|c| server::config::Config { commitlog_sync: c.commitlog_sync, ..config })?;
+        config.commitlog_sync = s.parse()?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(server::node::run(config)).context("node failed")

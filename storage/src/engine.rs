@@ -276,12 +276,24 @@ impl Engine {
         let inner = &self.inner;
         let table = inner.table(m.table)?;
         inner.wait_for_memory();
-        let encoded = if durable { Some(m.encode()) } else { None };
+        thread_local! {
+            static ENCODE_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         let (pos, added) = {
             let view = table.write_guard();
-            let pos = match &encoded {
-                Some(e) => Some(inner.commitlog.append(m.table, e)?),
-                None => None,
+            let pos = if durable {
+                let appended = ENCODE_BUF.with_borrow_mut(|buf| {
+                    buf.clear();
+                    m.encode_into(buf);
+                    let r = inner.commitlog.append(m.table, buf);
+                    if buf.capacity() > 1 << 20 {
+                        *buf = Vec::new();
+                    }
+                    r
+                });
+                Some(appended?)
+            } else {
+                None
             };
             if let Some(p) = pos {
                 view.memtable.note_position(p);

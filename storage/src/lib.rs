@@ -24,6 +24,7 @@ pub mod partition_codec;
 pub mod purge;
 pub mod range;
 pub mod row;
+pub mod sorted_map;
 pub mod sstable;
 pub mod table;
 pub mod table_id;

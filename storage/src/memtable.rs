@@ -66,7 +66,10 @@ impl Memtable {
 
     /// Merges `update` into the partition `key`; returns the bytes added.
     pub fn apply(&self, key: &DecoratedKey, update: Partition) -> usize {
-        let added = update.data_size() + key.key.len() + 64;
+        // Skip list node: key, value and a tower of next pointers.
+        const NODE: usize =
+            std::mem::size_of::<DecoratedKey>() + std::mem::size_of::<Mutex<Partition>>() + 64;
+        let added = update.data_size() + key.key.len() + NODE;
         let has_deletions = update.has_deletions();
         let entry = self.partitions.get_or_insert_with(key.clone(), || Mutex::new(Partition::default()));
         {
@@ -106,6 +109,19 @@ impl Memtable {
         }
         let p = entry.value().lock().clone();
         Some((key.clone(), p))
+    }
+
+    /// Calls `f` on every partition in order, without copying (for flushes of a memtable that
+    /// no longer takes writes). Stops at the first error.
+    pub fn try_for_each<E>(
+        &self,
+        mut f: impl FnMut(&DecoratedKey, &Partition) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for entry in self.partitions.iter() {
+            let p = entry.value().lock();
+            f(entry.key(), &p)?;
+        }
+        Ok(())
     }
 
     /// Iterates the partitions of `range` in order, as copies.

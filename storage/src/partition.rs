@@ -10,8 +10,8 @@
 use crate::cell::{DeletionTime, NO_DELETION_TIME};
 use crate::clustering::ClusteringRange;
 use crate::row::Row;
+use crate::sorted_map::SortedMap;
 use bytes::Bytes;
-use std::collections::BTreeMap;
 
 /// Deletion of every row whose clustering falls in `range`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -32,7 +32,7 @@ pub struct Partition {
     /// Range tombstones, in no particular order.
     pub range_tombstones: Vec<RangeTombstone>,
     /// Rows by encoded clustering key.
-    pub rows: BTreeMap<Bytes, Row>,
+    pub rows: SortedMap<Bytes, Row>,
 }
 
 /// Timestamp and deletion-time bounds of some data, for SSTable statistics and purging.
@@ -116,12 +116,7 @@ impl Partition {
             return;
         }
         for (c, row) in other.rows {
-            match self.rows.entry(c) {
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(row);
-                }
-                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(row),
-            }
+            self.rows.merge_with(c, row, Row::merge);
         }
     }
 
@@ -192,7 +187,7 @@ impl Partition {
     /// The part of the partition a read of `slices` needs: deletion, static row, the range
     /// tombstones that overlap a slice, and the rows inside one.
     pub fn slice(&self, slices: &[ClusteringRange]) -> Partition {
-        let mut rows = BTreeMap::new();
+        let mut rows = SortedMap::new();
         for s in slices {
             for (c, r) in self.rows.range::<[u8], _>(s.bounds()) {
                 rows.insert(c.clone(), r.clone());
@@ -241,11 +236,16 @@ impl Partition {
         b
     }
 
-    /// Approximate size in memory, for memtable accounting.
+    /// Approximate bytes of memory the partition takes, for memtable accounting.
     pub fn data_size(&self) -> usize {
-        96 + self.static_row.data_size()
-            + self.range_tombstones.len() * 64
-            + self.rows.iter().map(|(c, r)| 32 + c.len() + r.data_size()).sum::<usize>()
+        std::mem::size_of::<Partition>()
+            + self.static_row.heap_size()
+            + self.range_tombstones.len() * (std::mem::size_of::<RangeTombstone>() + 32)
+            + self
+                .rows
+                .iter()
+                .map(|(c, r)| std::mem::size_of::<(Bytes, Row)>() + c.len() + r.heap_size())
+                .sum::<usize>()
     }
 
     /// Number of rows, counting a non-empty static row.

@@ -6,6 +6,7 @@
 //! a row reconciles each part with the rules of [`crate::cell`].
 
 use crate::cell::{Cell, DeletionTime};
+use crate::sorted_map::SortedMap;
 use bytes::Bytes;
 use std::collections::BTreeMap;
 
@@ -40,7 +41,7 @@ pub struct Row {
     /// Collection tombstones, by column (written when a collection is overwritten or deleted).
     pub complex_deletions: BTreeMap<Bytes, DeletionTime>,
     /// Cells in (column, path) order.
-    pub cells: BTreeMap<CellKey, Cell>,
+    pub cells: SortedMap<CellKey, Cell>,
 }
 
 impl Row {
@@ -75,12 +76,7 @@ impl Row {
             return;
         }
         for (k, c) in other.cells {
-            match self.cells.entry(k) {
-                std::collections::btree_map::Entry::Vacant(v) => {
-                    v.insert(c);
-                }
-                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().reconcile(c),
-            }
+            self.cells.merge_with(k, c, Cell::reconcile);
         }
     }
 
@@ -145,13 +141,19 @@ impl Row {
         }
     }
 
-    /// Approximate size in memory.
-    pub fn data_size(&self) -> usize {
+    /// Approximate bytes of memory the row's contents take beyond `size_of::<Row>()`.
+    pub fn heap_size(&self) -> usize {
         let cells: usize = self
             .cells
             .iter()
-            .map(|(k, c)| 48 + k.column.len() + k.path.as_ref().map_or(0, |p| p.len()) + c.data_size())
+            .map(|(k, c)| {
+                std::mem::size_of::<(CellKey, Cell)>()
+                    + k.column.len()
+                    + k.path.as_ref().map_or(0, |p| p.len())
+                    + c.value.len()
+            })
             .sum();
-        64 + cells + self.complex_deletions.keys().map(|k| 40 + k.len()).sum::<usize>()
+        let complex: usize = self.complex_deletions.keys().map(|k| 64 + k.len()).sum();
+        cells + complex
     }
 }

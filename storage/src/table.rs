@@ -225,9 +225,7 @@ impl Table {
         let _e = span.enter();
         let mut writer =
             SSTableWriter::create(self.next_descriptor(), self.writer_options(memtable.partition_count()))?;
-        for (k, p) in memtable.scan(KeyRange::all()) {
-            writer.append(&k, &p)?;
-        }
+        memtable.try_for_each(|k, p| writer.append(k, p))?;
         let bounds = match (memtable.first_position(), upper) {
             (Some(lo), Some(hi)) => Some(((lo.segment, lo.offset), (hi.segment, hi.offset))),
             (None, Some(hi)) => Some(((hi.segment, hi.offset), (hi.segment, hi.offset))),

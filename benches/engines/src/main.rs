@@ -12,6 +12,9 @@
 //! `scripts/bench-engines.sh` builds with the peers and runs all three.
 
 use bytes::Bytes;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::Parser;
 use std::path::Path;
 use std::time::Instant;

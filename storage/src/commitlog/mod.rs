@@ -28,7 +28,7 @@ mod segment;
 mod tests;
 mod writer;
 
-pub use replay::{CorruptEntry, Replay, ReplayEntry, ReplayStats};
+pub use replay::{CorruptEntry, Replay, ReplayEntry, ReplayStats, replay_segment_bytes};
 
 use crate::TableId;
 use crate::error::{Error, IoContext, Result};

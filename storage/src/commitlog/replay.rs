@@ -224,6 +224,19 @@ fn walk(c: &mut Cursor, stats: &mut ReplayStats) -> Option<ReplayEntry> {
     }
 }
 
+/// Replays one segment held in memory (the bytes of a segment file with id `id`): the same
+/// walk as start-up replay, for tools and fuzzing.
+pub fn replay_segment_bytes(id: u64, data: Vec<u8>) -> (Vec<ReplayEntry>, ReplayStats) {
+    let mut stats = ReplayStats::default();
+    let mut out = Vec::new();
+    if let Some(mut c) = start_segment(id, PathBuf::from("seg"), Bytes::from(data), &mut stats) {
+        while let Some(e) = walk(&mut c, &mut stats) {
+            out.push(e);
+        }
+    }
+    (out, stats)
+}
+
 fn record_corrupt(stats: &mut ReplayStats, path: &Path, offset: u64, reason: String) {
     tracing::error!(segment = %path.display(), offset, %reason, "corrupt commit log entry skipped");
     stats.corrupt.push(CorruptEntry { path: path.to_path_buf(), offset, reason });
@@ -235,16 +248,8 @@ mod tests {
     use proptest::prelude::*;
     use segment::{encode_entry, encode_header};
 
-    /// Replays one in-memory segment.
     fn replay_bytes(id: u64, data: Vec<u8>) -> (Vec<ReplayEntry>, ReplayStats) {
-        let mut stats = ReplayStats::default();
-        let mut out = Vec::new();
-        if let Some(mut c) = start_segment(id, PathBuf::from("seg"), Bytes::from(data), &mut stats) {
-            while let Some(e) = walk(&mut c, &mut stats) {
-                out.push(e);
-            }
-        }
-        (out, stats)
+        super::replay_segment_bytes(id, data)
     }
 
     fn build(id: u64, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<usize>) {
