@@ -238,6 +238,8 @@ impl Engine {
     /// Drops a table and deletes its data.
     pub fn drop_table(&self, id: TableId) -> Result<()> {
         let t = self.inner.tables.write().remove(&id).ok_or_else(|| Error::UnknownTable(id.to_string()))?;
+        // No compaction may swap an output into the view of a dropped table.
+        t.reserve_all_sstables();
         let _g = t.lock_flush();
         let dropped = t.view().memtables().map(|m| m.size()).sum::<usize>();
         t.clear();
@@ -258,6 +260,8 @@ impl Engine {
     /// Removes all of a table's data; replay will not bring it back.
     pub fn truncate(&self, id: TableId) -> Result<()> {
         let t = self.inner.table(id)?;
+        // A compaction running now would swap its output back in after the truncation.
+        let reserved: Vec<u64> = t.reserve_all_sstables().iter().map(|s| s.generation()).collect();
         let _g = t.lock_flush();
         let pos = self.inner.commitlog.current_position();
         let dropped = t.view().memtables().map(|m| m.size()).sum::<usize>();
@@ -266,6 +270,7 @@ impl Engine {
         self.inner
             .memtable_bytes
             .fetch_sub(dropped.min(self.inner.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+        t.unmark_compacting(&reserved);
         self.inner.commitlog.discard_completed(id, pos)?;
         Ok(())
     }
