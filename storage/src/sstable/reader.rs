@@ -47,6 +47,10 @@ pub struct SSTableReader {
     uncompressed_len: u64,
     chunk_offsets: Vec<u64>,
     filter: BloomFilter,
+    /// Immutable bounds copied out of the statistics for the hot path.
+    min_token: i64,
+    max_token: i64,
+    min_timestamp: i64,
     stats: RwLock<Statistics>,
     cache: Arc<ChunkCache>,
     obsolete: AtomicBool,
@@ -122,6 +126,9 @@ impl SSTableReader {
             uncompressed_len,
             chunk_offsets,
             filter,
+            min_token: stats.min_token,
+            max_token: stats.max_token,
+            min_timestamp: stats.min_timestamp,
             stats: RwLock::new(stats),
             cache,
             obsolete: AtomicBool::new(false),
@@ -145,7 +152,7 @@ impl SSTableReader {
 
     /// Smallest timestamp of any data in it.
     pub fn min_timestamp(&self) -> i64 {
-        self.stats.read().min_timestamp
+        self.min_timestamp
     }
 
     /// Bytes of its Data.db.
@@ -183,14 +190,12 @@ impl SSTableReader {
     /// Murmur3 hash halves.
     #[inline]
     pub fn may_contain(&self, key: &DecoratedKey, h1: u64, h2: u64) -> bool {
-        let s = self.stats.read();
-        key.token >= s.min_token && key.token <= s.max_token && self.filter.may_contain(h1, h2)
+        key.token >= self.min_token && key.token <= self.max_token && self.filter.may_contain(h1, h2)
     }
 
     /// True if some key of `range` may be in this SSTable (token bounds only).
     pub fn intersects(&self, range: &KeyRange) -> bool {
-        let s = self.stats.read();
-        range.intersects_tokens(s.min_token, s.max_token)
+        range.intersects_tokens(self.min_token, self.max_token)
     }
 
     fn chunk_crc_error(&self, chunk: usize, reason: &str) -> Error {
