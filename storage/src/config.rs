@@ -95,6 +95,7 @@ impl EngineConfig {
             segment_size: self.commitlog_segment_size,
             sync: self.commitlog_sync,
             total_space: self.commitlog_total_space,
+            min_segment_id: 0,
         }
     }
 }
@@ -177,9 +178,14 @@ pub struct TableDescriptor {
     /// Options.
     #[serde(default)]
     pub options: TableOptions,
-    /// Commit log position of the last TRUNCATE: replay skips entries up to it.
+    /// Commit log position below which this table's entries are all in SSTables (or were
+    /// truncated or purged away): replay skips them. Raised by every flush and by TRUNCATE.
     #[serde(default)]
-    pub truncated_at: Option<(u64, u32)>,
+    pub replay_floor: Option<(u64, u32)>,
+    /// SSTables of this generation or lower were truncated: start-up deletes any that a crash
+    /// left behind.
+    #[serde(default)]
+    pub truncated_generation: Option<u64>,
 }
 
 mod table_id_serde {
@@ -204,7 +210,8 @@ impl TableDescriptor {
             keyspace: keyspace.into(),
             name: name.into(),
             options: TableOptions::default(),
-            truncated_at: None,
+            replay_floor: None,
+            truncated_generation: None,
         }
     }
 

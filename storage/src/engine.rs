@@ -111,7 +111,10 @@ impl Engine {
         std::fs::create_dir_all(&root).at(&root)?;
         let cache = Arc::new(ChunkCache::new(config.chunk_cache_size));
         let tables = discover_tables(&root, &cache)?;
-        let (commitlog, mut replay) = CommitLog::open(config.commitlog())?;
+        let mut cl_config = config.commitlog();
+        cl_config.min_segment_id =
+            tables.values().filter_map(|t| t.replay_position()).map(|p| p.segment).max().unwrap_or(0);
+        let (commitlog, mut replay) = CommitLog::open(cl_config)?;
         let inner = Arc::new(Inner {
             config,
             commitlog,
@@ -238,9 +241,9 @@ impl Engine {
     /// Drops a table and deletes its data.
     pub fn drop_table(&self, id: TableId) -> Result<()> {
         let t = self.inner.tables.write().remove(&id).ok_or_else(|| Error::UnknownTable(id.to_string()))?;
-        // No compaction may swap an output into the view of a dropped table.
-        t.reserve_all_sstables();
+        // No flush or compaction may publish into a dropped table.
         let _g = t.lock_flush();
+        t.reserve_all_sstables();
         let dropped = t.view().memtables().map(|m| m.size()).sum::<usize>();
         t.clear();
         self.inner
@@ -260,17 +263,16 @@ impl Engine {
     /// Removes all of a table's data; replay will not bring it back.
     pub fn truncate(&self, id: TableId) -> Result<()> {
         let t = self.inner.table(id)?;
-        // A compaction running now would swap its output back in after the truncation.
-        let reserved: Vec<u64> = t.reserve_all_sstables().iter().map(|s| s.generation()).collect();
+        // No flush may publish and no compaction may swap an output in after the truncation.
         let _g = t.lock_flush();
-        let pos = self.inner.commitlog.current_position();
+        let reserved: Vec<u64> = t.reserve_all_sstables().iter().map(|s| s.generation()).collect();
         let dropped = t.view().memtables().map(|m| m.size()).sum::<usize>();
-        t.set_truncated_at(pos)?;
-        t.clear();
+        let result = t.truncate(|| self.inner.commitlog.current_position());
+        t.unmark_compacting(&reserved);
+        let pos = result?;
         self.inner
             .memtable_bytes
             .fetch_sub(dropped.min(self.inner.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
-        t.unmark_compacting(&reserved);
         self.inner.commitlog.discard_completed(id, pos)?;
         Ok(())
     }
@@ -284,7 +286,7 @@ impl Engine {
         thread_local! {
             static ENCODE_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        let (pos, added) = {
+        let pos = {
             let view = table.write_guard();
             let pos = if durable {
                 let appended = ENCODE_BUF.with_borrow_mut(|buf| {
@@ -303,9 +305,12 @@ impl Engine {
             if let Some(p) = pos {
                 view.memtable.note_position(p);
             }
-            (pos, view.memtable.apply(&m.key, m.update))
+            let added = view.memtable.apply(&m.key, m.update);
+            // Counted before the view is released, so a flush of this memtable cannot
+            // subtract its size first.
+            inner.memtable_bytes.fetch_add(added, Ordering::Relaxed);
+            pos
         };
-        inner.memtable_bytes.fetch_add(added, Ordering::Relaxed);
         if let Some(p) = pos {
             inner.commitlog.wait_durable(p)?;
         }
@@ -457,26 +462,38 @@ impl Inner {
             Err(e) => return Err(e),
         };
         let _g = t.lock_flush();
-        let Some((mt, upper)) = t.switch_memtable(|| Some(self.commitlog.current_position())) else {
+        // Memtables still in `flushing` while we hold the flush lock are ones an earlier flush
+        // failed on: they go first, in order, or nothing later may claim their log positions.
+        for stuck in t.view().flushing.clone() {
+            tracing::warn!(table = %id, "retrying a memtable whose flush failed");
+            self.flush_switched(&t, &stuck)?;
+        }
+        let Some((mt, _)) = t.switch_memtable(|| Some(self.commitlog.current_position())) else {
             return Ok(());
         };
+        self.flush_switched(&t, &mt)
+    }
+
+    /// Flushes a memtable already switched out, then releases its memory and commit log.
+    fn flush_switched(&self, t: &Table, mt: &Arc<crate::memtable::Memtable>) -> Result<()> {
         let size = mt.size();
+        let upper = mt.upper();
         self.flushing_bytes.fetch_add(size, Ordering::Relaxed);
-        let result = t.flush_memtable(&mt, upper);
+        let result = t.flush_memtable(mt, upper);
         self.flushing_bytes.fetch_sub(size, Ordering::Relaxed);
-        if result.is_ok() {
-            self.memtable_bytes
-                .fetch_sub(size.min(self.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
-            {
-                let _m = self.memory_lock.lock();
-                self.memory_freed.notify_all();
-            }
-            if let Some(p) = upper {
-                self.commitlog.discard_completed(id, p)?;
-            }
-            self.schedule_compaction(id);
+        result?;
+        self.memtable_bytes
+            .fetch_sub(size.min(self.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+        {
+            let _m = self.memory_lock.lock();
+            self.memory_freed.notify_all();
         }
-        result.map(|_| ())
+        if let Some(p) = upper {
+            t.raise_replay_floor(p)?;
+            self.commitlog.discard_completed(t.id(), p)?;
+        }
+        self.schedule_compaction(t.id());
+        Ok(())
     }
 
     fn wait_for_memory(&self) {

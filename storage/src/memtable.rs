@@ -38,6 +38,8 @@ pub struct Memtable {
     size: AtomicUsize,
     partitions: AtomicUsize,
     first_position: Mutex<Option<Position>>,
+    /// The commit log position at which the memtable was switched out.
+    upper: Mutex<Option<Position>>,
 }
 
 impl Default for Memtable {
@@ -47,6 +49,7 @@ impl Default for Memtable {
             size: AtomicUsize::new(0),
             partitions: AtomicUsize::new(0),
             first_position: Mutex::new(None),
+            upper: Mutex::new(None),
         }
     }
 }
@@ -84,6 +87,17 @@ impl Memtable {
     /// The commit log position of the first write, if any came through the log.
     pub fn first_position(&self) -> Option<Position> {
         *self.first_position.lock()
+    }
+
+    /// The commit log position at which the memtable was switched out (every write it holds
+    /// lies at or below it).
+    pub fn upper(&self) -> Option<Position> {
+        *self.upper.lock()
+    }
+
+    /// Records the switch position.
+    pub fn set_upper(&self, pos: Option<Position>) {
+        *self.upper.lock() = pos;
     }
 
     /// Records that a write at `pos` went into this memtable.

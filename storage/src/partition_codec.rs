@@ -50,7 +50,7 @@ fn put_cell_body(out: &mut Vec<u8>, path: Option<&Bytes>, c: &Cell, with_value: 
     if c.ttl > 0 {
         put_uvarint(out, u64::from(c.ttl));
     }
-    if c.local_deletion_time != NO_DELETION_TIME {
+    if flags & 0x06 != 0 {
         put_varint(out, c.local_deletion_time);
     }
     if with_value && !c.is_tombstone() {
@@ -70,8 +70,14 @@ fn get_cell_body(r: &mut Reader<'_>, src: &Bytes, with_value: bool) -> Result<(O
     } else {
         0
     };
+    if flags & 0x06 == 0x06 {
+        return Err(Error::Malformed("a cell cannot be both expiring and a tombstone".into()));
+    }
     let expiring_or_tomb = flags & 0x06 != 0;
     let local_deletion_time = if expiring_or_tomb { r.varint()? } else { NO_DELETION_TIME };
+    if flags & 0x04 != 0 && local_deletion_time == NO_DELETION_TIME {
+        return Err(Error::Malformed("tombstone without a deletion time".into()));
+    }
     let value = if with_value && flags & 0x04 == 0 { slice_of(src, r.bytes()?) } else { Bytes::new() };
     Ok((path, Cell { timestamp, ttl, local_deletion_time, value }))
 }

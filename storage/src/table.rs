@@ -63,6 +63,35 @@ impl std::fmt::Debug for Table {
     }
 }
 
+/// Prefix of the logs naming compaction inputs to delete.
+pub const OBSOLETE_PREFIX: &str = "obsolete-";
+
+/// Processes obsolete logs in `dir`: at start-up (`startup`) deletes the generations they
+/// name and the logs; at run time only removes logs whose generations are all gone.
+fn finish_obsolete_logs(dir: &Path, startup: bool) -> Result<()> {
+    for entry in std::fs::read_dir(dir).at(dir)? {
+        let path = entry.at(dir)?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !(name.starts_with(OBSOLETE_PREFIX) && name.ends_with(".log")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).at(&path)?;
+        let generations: Vec<u64> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        let live = |g: &u64| Descriptor::new(dir, *g).path(sstable::Component::Toc).exists();
+        if startup {
+            for g in generations.iter().filter(|g| live(g)) {
+                tracing::warn!(dir = %dir.display(), generation = g, "deleting a compaction input left by a crash");
+                Descriptor::new(dir, *g).delete()?;
+            }
+            sstable::sync_dir(dir)?;
+        } else if generations.iter().any(live) {
+            continue;
+        }
+        std::fs::remove_file(&path).at(&path)?;
+    }
+    Ok(())
+}
+
 /// Directory name of a table: `<name>-<id without hyphens>`.
 pub fn table_dir_name(desc: &TableDescriptor) -> String {
     format!("{}-{}", desc.name, desc.id.simple())
@@ -81,14 +110,26 @@ impl Table {
         Ok(t)
     }
 
-    /// Opens an existing table directory (its descriptor already read).
+    /// Opens an existing table directory (its descriptor already read), first finishing what a
+    /// crash interrupted: deleting compaction inputs listed in obsolete logs and SSTables a
+    /// TRUNCATE covered.
     pub fn open_dir(dir: PathBuf, desc: TableDescriptor, cache: Arc<ChunkCache>) -> Result<Arc<Table>> {
-        let generations = sstable::scan_directory(&dir)?;
+        finish_obsolete_logs(&dir, true)?;
+        let mut generations = sstable::scan_directory(&dir)?;
+        if let Some(t) = desc.truncated_generation {
+            for g in generations.iter().filter(|g| **g <= t) {
+                tracing::warn!(dir = %dir.display(), generation = g, "deleting an SSTable that a TRUNCATE covered");
+                Descriptor::new(&dir, *g).delete()?;
+            }
+            generations.retain(|g| *g > t);
+            sstable::sync_dir(&dir)?;
+        }
         let mut sstables = Vec::with_capacity(generations.len());
         for g in &generations {
             sstables.push(SSTableReader::open(Descriptor::new(&dir, *g), cache.clone())?);
         }
-        let next = generations.last().map_or(1, |g| g + 1);
+        // Never reuse a generation a TRUNCATE covered: start-up would delete it.
+        let next = generations.last().copied().max(desc.truncated_generation).map_or(1, |g| g + 1);
         Ok(Arc::new(Table {
             id: desc.id,
             dir,
@@ -144,10 +185,45 @@ impl Table {
         self.flush_lock.lock()
     }
 
-    /// Records a truncation at `pos` and persists it.
-    pub fn set_truncated_at(&self, pos: Position) -> Result<()> {
-        self.descriptor.write().truncated_at = Some((pos.segment, pos.offset));
+    /// Raises the replay floor to `pos` (never lowers it) and persists it when it moved.
+    pub fn raise_replay_floor(&self, pos: Position) -> Result<()> {
+        {
+            let mut d = self.descriptor.write();
+            let p = (pos.segment, pos.offset);
+            if d.replay_floor.is_some_and(|f| f >= p) {
+                return Ok(());
+            }
+            d.replay_floor = Some(p);
+        }
         self.persist_descriptor()
+    }
+
+    /// TRUNCATE: with writers excluded, takes the commit log position from `position`,
+    /// persists it as the replay floor together with the highest generation being removed,
+    /// then empties the view. The caller holds the flush lock and has reserved every SSTable.
+    /// Returns the position.
+    pub fn truncate(&self, position: impl FnOnce() -> Position) -> Result<Position> {
+        let mut v = self.view.write();
+        let pos = position();
+        {
+            let mut d = self.descriptor.write();
+            let p = (pos.segment, pos.offset);
+            d.replay_floor = Some(d.replay_floor.map_or(p, |f| f.max(p)));
+            let highest = self.next_generation.load(Ordering::Relaxed).saturating_sub(1);
+            d.truncated_generation = Some(highest);
+        }
+        self.persist_descriptor()?;
+        let old = v.sstables.clone();
+        *v = Arc::new(View {
+            memtable: Arc::new(Memtable::new()),
+            flushing: Vec::new(),
+            sstables: Vec::new(),
+        });
+        drop(v);
+        for s in &old {
+            s.mark_obsolete();
+        }
+        Ok(pos)
     }
 
     /// Replaces the options and persists them.
@@ -168,7 +244,7 @@ impl Table {
 
     /// The highest commit log position whose data is already in an SSTable.
     pub fn replay_position(&self) -> Option<Position> {
-        let truncated = self.descriptor.read().truncated_at;
+        let truncated = self.descriptor.read().replay_floor;
         self.view()
             .sstables
             .iter()
@@ -207,6 +283,7 @@ impl Table {
         }
         let pos = position();
         let old = v.memtable.clone();
+        old.set_upper(pos);
         let mut flushing = v.flushing.clone();
         flushing.push(old.clone());
         *v = Arc::new(View { memtable: Arc::new(Memtable::new()), flushing, sstables: v.sstables.clone() });
@@ -253,11 +330,20 @@ impl Table {
     }
 
     /// Replaces `old` SSTables with `new` ones atomically in the view; the old ones are
-    /// marked obsolete (deleted once unreferenced).
-    pub fn replace_sstables(&self, old: &[Arc<SSTableReader>], new: Vec<Arc<SSTableReader>>) {
+    /// marked obsolete (deleted once unreferenced). If any of `old` has left the view meanwhile
+    /// (a TRUNCATE), nothing is swapped, `new` is discarded and false is returned.
+    pub fn replace_sstables(&self, old: &[Arc<SSTableReader>], new: Vec<Arc<SSTableReader>>) -> bool {
         let gone: HashSet<u64> = old.iter().map(|s| s.generation()).collect();
         {
             let mut v = self.view.write();
+            let present = v.sstables.iter().filter(|s| gone.contains(&s.generation())).count();
+            if present != gone.len() {
+                drop(v);
+                for s in &new {
+                    s.mark_obsolete();
+                }
+                return false;
+            }
             let mut sstables: Vec<_> =
                 v.sstables.iter().filter(|s| !gone.contains(&s.generation())).cloned().collect();
             sstables.extend(new);
@@ -266,6 +352,17 @@ impl Table {
         for s in old {
             s.mark_obsolete();
         }
+        true
+    }
+
+    /// Records that generations `inputs` are replaced by a compaction, so that start-up deletes
+    /// any of them a crash leaves behind (inputs go one by one, as readers let go). Also removes
+    /// older logs whose generations are all gone.
+    pub fn log_obsolete(&self, inputs: &[u64]) -> Result<()> {
+        finish_obsolete_logs(&self.dir, false)?;
+        let first = inputs.iter().min().copied().unwrap_or(0);
+        let body: String = inputs.iter().map(|g| format!("{g}\n")).collect();
+        write_atomic(&self.dir.join(format!("{OBSOLETE_PREFIX}{first}.log")), body.as_bytes())
     }
 
     /// Removes every SSTable and memtable (truncate): returns what was dropped.

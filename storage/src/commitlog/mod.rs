@@ -70,6 +70,9 @@ pub struct CommitLogConfig {
     /// Above this many bytes of segments, [`CommitLog::tables_pinning_oldest_segment`] asks for
     /// flushes (default 1 GiB).
     pub total_space: u64,
+    /// New segments get ids above this, even when the directory is empty: the engine passes the
+    /// highest position its SSTables claim, so new positions always compare above it.
+    pub min_segment_id: u64,
 }
 
 impl Default for CommitLogConfig {
@@ -79,6 +82,7 @@ impl Default for CommitLogConfig {
             segment_size: 32 << 20,
             sync: SyncMode::Periodic { period: Duration::from_secs(10) },
             total_space: 1 << 30,
+            min_segment_id: 0,
         }
     }
 }
@@ -117,7 +121,7 @@ impl CommitLog {
             .iter()
             .map(|(_, p)| (p.clone(), std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)))
             .collect();
-        let last_id = old.last().map_or(0, |(id, _)| *id);
+        let last_id = old.last().map_or(0, |(id, _)| *id).max(config.min_segment_id);
         let inner = Arc::new(Inner::create(&config, last_id, replay_files)?);
         tracing::info!(
             dir = %dir.display(), segment = inner.state.lock().active.id, old_segments = old.len(),

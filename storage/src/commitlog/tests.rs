@@ -12,7 +12,7 @@ const B: TableId = TableId([0xb; 16]);
 const C: TableId = TableId([0xc; 16]);
 
 fn config(dir: &Path, segment_size: u64, sync: SyncMode) -> CommitLogConfig {
-    CommitLogConfig { dir: dir.to_path_buf(), segment_size, sync, total_space: 1 << 30 }
+    CommitLogConfig { dir: dir.to_path_buf(), segment_size, sync, total_space: 1 << 30, min_segment_id: 0 }
 }
 
 fn long_periodic() -> SyncMode {

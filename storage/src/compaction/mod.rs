@@ -84,7 +84,9 @@ fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64) -> Result<Co
         let (key, mut p) = item?;
         summary.partitions_in += 1;
         let mut max_purgeable = i64::MAX;
-        if purge_enabled && (p.has_deletions() || p.time_bounds().min_local_deletion_time < gc_before) {
+        // Anything dead at `now` (a tombstone or an expired cell) may be purged: only then is
+        // the timestamp floor of other sources needed.
+        if purge_enabled && (p.has_deletions() || p.time_bounds().min_local_deletion_time <= now_secs) {
             let (h1, h2) = murmur3_x64_128(&key.key, 0);
             for o in &others {
                 if o.may_contain(&key, h1, h2) {
@@ -113,7 +115,11 @@ fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64) -> Result<Co
     };
     summary.output = out.as_ref().map(|o| o.generation());
     summary.bytes_out = out.as_ref().map_or(0, |o| o.data_size());
-    table.replace_sstables(inputs, out.into_iter().collect());
+    // From here the inputs are obsolete even if a crash stops their deletion halfway.
+    table.log_obsolete(&gens)?;
+    if !table.replace_sstables(inputs, out.into_iter().collect()) {
+        tracing::info!(inputs = ?gens, "compaction discarded: its inputs were truncated meanwhile");
+    }
     tracing::info!(
         inputs = ?summary.inputs,
         output = ?summary.output,

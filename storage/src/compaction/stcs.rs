@@ -9,6 +9,10 @@ use crate::sstable::SSTableReader;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// Seconds an SSTable must age before it is compacted alone for its tombstones, whatever the
+/// table's `tombstone_compaction_interval` says.
+pub const MIN_TOMBSTONE_COMPACTION_INTERVAL: u64 = 60;
+
 /// Groups SSTables into size buckets (Cassandra's `getBuckets`).
 pub fn buckets(mut sstables: Vec<Arc<SSTableReader>>, o: &CompactionOptions) -> Vec<Vec<Arc<SSTableReader>>> {
     sstables.sort_by_key(|s| s.data_size());
@@ -76,13 +80,17 @@ pub fn next_candidates(
     if best.is_some() {
         return best;
     }
-    // Single-SSTable tombstone compaction.
+    // Single-SSTable tombstone compaction. The interval has a floor so that an SSTable whose
+    // tombstones cannot be dropped yet (older data elsewhere) is not rewritten in a loop.
+    let interval = o.tombstone_compaction_interval.max(MIN_TOMBSTONE_COMPACTION_INTERVAL);
     sstables
         .iter()
         .filter(|s| {
             let st = s.stats();
-            let old_enough =
-                now_ms.saturating_sub(st.created_at_ms) / 1000 >= o.tombstone_compaction_interval;
+            if o.only_purge_repaired_tombstones && !st.is_repaired() {
+                return false;
+            }
+            let old_enough = now_ms.saturating_sub(st.created_at_ms) / 1000 >= interval;
             let total = st.cells + st.rows + st.partitions;
             old_enough
                 && total > 0

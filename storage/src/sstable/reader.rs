@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Largest chunk a writer produces (16 MiB); anything above is damage.
+const MAX_CHUNK_LENGTH: u64 = 1 << 24;
+
 fn map(path: &Path) -> Result<Mmap> {
     let f = File::open(path).at(path)?;
     // SAFETY: SSTable files are immutable once published and are only deleted (never
@@ -80,6 +83,13 @@ fn read_compression_info(path: &Path) -> Result<(u64, u64, Vec<u64>)> {
         return Err(Error::UnsupportedVersion { path: path.into(), version: version.into() });
     }
     let chunk_length = u64::from(r.u32()?);
+    if chunk_length > MAX_CHUNK_LENGTH {
+        return Err(Error::corruption(
+            path,
+            6,
+            format!("chunk length {chunk_length} above {MAX_CHUNK_LENGTH}"),
+        ));
+    }
     let uncompressed = r.u64()?;
     let n = r.u64()? as usize;
     if chunk_length == 0
@@ -106,8 +116,8 @@ impl SSTableReader {
             read_compression_info(&desc.path(Component::CompressionInfo))?;
         let data_path = desc.path(Component::Data);
         let data = map(&data_path)?;
-        if chunk_offsets.windows(2).any(|w| w[1] <= w[0] + 4)
-            || chunk_offsets.last().is_some_and(|l| *l + 4 > data.len() as u64)
+        if chunk_offsets.windows(2).any(|w| w[1] <= w[0].saturating_add(4))
+            || chunk_offsets.last().is_some_and(|l| l.saturating_add(4) > data.len() as u64)
         {
             return Err(Error::corruption(&data_path, 0, "chunk offsets do not fit the data file"));
         }
@@ -377,10 +387,11 @@ impl SSTableReader {
 
 impl Drop for SSTableReader {
     fn drop(&mut self) {
-        if self.obsolete.load(Ordering::Acquire)
-            && let Err(e) = self.desc.delete()
-        {
-            tracing::error!(error = %e, "could not delete obsolete SSTable");
+        if self.obsolete.load(Ordering::Acquire) {
+            let deleted = self.desc.delete().and_then(|()| super::sync_dir(&self.desc.dir));
+            if let Err(e) = deleted {
+                tracing::error!(error = %e, "could not delete obsolete SSTable");
+            }
         }
     }
 }
