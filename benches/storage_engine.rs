@@ -10,8 +10,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 use storage::memtable::Memtable;
 use storage::{
-    Cell, CellKey, DecoratedKey, Engine, EngineConfig, Mutation, Partition, Row, TableDescriptor, TableId,
-    token_of,
+    Cell, CellKey, ClusteringRange, DecoratedKey, DeletionTime, Engine, EngineConfig, Mutation, Partition,
+    RangeTombstone, Row, TableDescriptor, TableId, token_of,
 };
 
 fn partition(i: u64) -> Partition {
@@ -57,6 +57,30 @@ fn memtable(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             m.apply(&DecoratedKey::new(i.to_be_bytes().to_vec()), partition(i));
+        })
+    });
+    g.bench_function("range_delete_into_partition_with_2000_range_tombstones", |b| {
+        let m = Memtable::new();
+        let key = DecoratedKey::new(&b"wide"[..]);
+        let rt = |j: u32| {
+            let (lo, hi) = (j.to_be_bytes(), (j + 1).to_be_bytes());
+            let range = ClusteringRange::from_prefix_bounds(Some((&lo, true)), Some((&hi, false)))
+                .expect("non-empty range");
+            Partition {
+                range_tombstones: vec![RangeTombstone {
+                    range,
+                    deletion: DeletionTime::new(i64::from(j), 0),
+                }],
+                ..Default::default()
+            }
+        };
+        for j in 0..2000u32 {
+            m.apply(&key, rt(j));
+        }
+        let mut j = 2000u32;
+        b.iter(|| {
+            j += 1;
+            m.apply(&key, rt(j));
         })
     });
     g.finish();
