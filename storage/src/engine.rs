@@ -160,6 +160,19 @@ impl Engine {
         for id in touched {
             inner.flush_table(id)?;
         }
+        // Keep segments with damaged entries for the operator instead of deleting them.
+        let mut damaged: Vec<&std::path::Path> = summary.log.corrupt.iter().map(|c| c.path.as_path()).collect();
+        damaged.sort();
+        damaged.dedup();
+        if !damaged.is_empty() {
+            let keep = inner.config.data_directory.join("commitlog_corrupt");
+            std::fs::create_dir_all(&keep).at(&keep)?;
+            for p in damaged {
+                let target = keep.join(p.file_name().unwrap_or_default());
+                std::fs::rename(p, &target).at(p)?;
+                tracing::error!(segment = %p.display(), kept_at = %target.display(), "commit log segment had damaged entries; kept for inspection");
+            }
+        }
         inner.commitlog.delete_replayed(&summary.log)?;
         if !summary.log.segments.is_empty() {
             tracing::info!(

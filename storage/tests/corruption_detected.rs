@@ -123,6 +123,8 @@ fn flipped_bit_in_a_commit_log_entry_is_reported_and_skipped() {
     assert_eq!(corrupt[0].path, segment);
     assert_eq!(corrupt[0].offset, 18);
     assert_eq!(value(&e, "k0"), None, "the damaged entry is never applied");
+    let kept = image.path().join("commitlog_corrupt").join(segment.file_name().unwrap());
+    assert!(kept.exists(), "the damaged segment is kept for inspection");
     for i in 1..10 {
         assert_eq!(value(&e, &format!("k{i}")), Some(format!("v{i}")));
     }
