@@ -161,7 +161,8 @@ impl Engine {
             inner.flush_table(id)?;
         }
         // Keep segments with damaged entries for the operator instead of deleting them.
-        let mut damaged: Vec<&std::path::Path> = summary.log.corrupt.iter().map(|c| c.path.as_path()).collect();
+        let mut damaged: Vec<&std::path::Path> =
+            summary.log.corrupt.iter().map(|c| c.path.as_path()).collect();
         damaged.sort();
         damaged.dedup();
         if !damaged.is_empty() {

@@ -29,8 +29,10 @@ impl MergeIterator {
             pending: vec![None; n],
             failed: false,
         };
-        for i in 0..n {
-            it.advance(i)?;
+        if n > 1 {
+            for i in 0..n {
+                it.advance(i)?;
+            }
         }
         Ok(it)
     }
@@ -45,6 +47,13 @@ impl MergeIterator {
     }
 
     fn next_merged(&mut self) -> Result<Option<(DecoratedKey, Partition)>> {
+        if self.sources.len() == 1 {
+            // One source holds each key once: nothing to merge, only shadowing to apply.
+            return Ok(self.sources[0].next().transpose()?.map(|(k, mut p)| {
+                p.purge_shadowed();
+                (k, p)
+            }));
+        }
         let Some(Reverse((key, i))) = self.heap.pop() else { return Ok(None) };
         let mut merged = self.pending[i].take().unwrap_or_default();
         self.advance(i)?;

@@ -167,6 +167,20 @@ impl Partition {
         }
         self.static_row.purge_shadowed(pd);
         if self.range_tombstones.is_empty() {
+            if pd.is_live() {
+                // Only a row's own deletions can shadow anything in it.
+                let mut emptied = false;
+                for row in self.rows.values_mut() {
+                    if !row.deletion.is_live() || !row.complex_deletions.is_empty() {
+                        row.purge_shadowed(pd);
+                        emptied |= row.is_empty();
+                    }
+                }
+                if emptied {
+                    self.rows.retain(|_, r| !r.is_empty());
+                }
+                return;
+            }
             for row in self.rows.values_mut() {
                 row.purge_shadowed(pd);
             }

@@ -20,6 +20,7 @@ use crate::codec::{Reader, put_bytes, put_uvarint, put_varint};
 use crate::error::{Error, Result};
 use crate::partition::{Partition, RangeTombstone};
 use crate::row::{CellKey, Row};
+use crate::sorted_map::{SMALL, SortedMap};
 use bytes::Bytes;
 
 fn put_deletion(out: &mut Vec<u8>, d: &DeletionTime) {
@@ -150,10 +151,11 @@ fn get_row(r: &mut Reader<'_>, src: &Bytes) -> Result<Row> {
         }
     }
     let n = r.len(r.remaining())?;
+    row.cells = SortedMap::with_capacity(n.min(SMALL + 1));
     for _ in 0..n {
         let column = slice_of(src, r.bytes()?);
         let (path, cell) = get_cell_body(r, src, true)?;
-        row.cells.insert(CellKey { column, path }, cell);
+        row.cells.push_sorted(CellKey { column, path }, cell);
     }
     Ok(row)
 }
@@ -228,10 +230,11 @@ pub fn decode_partition(r: &mut Reader<'_>, src: &Bytes) -> Result<Partition> {
         p.range_tombstones = rts;
     }
     let n = r.len(r.remaining())?;
+    p.rows = SortedMap::with_capacity(n.min(SMALL + 1));
     for _ in 0..n {
         let c = slice_of(src, r.bytes()?);
         let row = get_row(r, src)?;
-        p.rows.insert(c, row);
+        p.rows.push_sorted(c, row);
     }
     Ok(p)
 }

@@ -35,6 +35,24 @@ impl<K: Ord, V> SortedMap<K, V> {
         Self::default()
     }
 
+    /// An empty map with room for `n` entries (a B-tree when `n` exceeds [`SMALL`]).
+    pub fn with_capacity(n: usize) -> Self {
+        if n > SMALL { SortedMap::Large(BTreeMap::new()) } else { SortedMap::Small(Vec::with_capacity(n)) }
+    }
+
+    /// Appends an entry whose key is greater than every key present (decoding sorted input);
+    /// falls back to an ordinary insert otherwise.
+    pub fn push_sorted(&mut self, key: K, value: V) {
+        match self {
+            SortedMap::Small(v) if v.len() < SMALL && v.last().is_none_or(|(k, _)| *k < key) => {
+                v.push((key, value))
+            }
+            _ => {
+                self.insert(key, value);
+            }
+        }
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         match self {
@@ -100,6 +118,10 @@ impl<K: Ord, V> SortedMap<K, V> {
             SortedMap::Small(v) => match Self::search(v, &key) {
                 Ok(i) => Some(std::mem::replace(&mut v[i].1, value)),
                 Err(i) => {
+                    if v.capacity() == 0 {
+                        // Most maps hold one entry: don't let Vec's growth reserve four.
+                        v.reserve_exact(1);
+                    }
                     v.insert(i, (key, value));
                     None
                 }
@@ -115,7 +137,12 @@ impl<K: Ord, V> SortedMap<K, V> {
         match self {
             SortedMap::Small(v) => match Self::search(v, &key) {
                 Ok(i) => merge(&mut v[i].1, value),
-                Err(i) => v.insert(i, (key, value)),
+                Err(i) => {
+                    if v.capacity() == 0 {
+                        v.reserve_exact(1);
+                    }
+                    v.insert(i, (key, value));
+                }
             },
             SortedMap::Large(m) => match m.entry(key) {
                 btree_map::Entry::Vacant(e) => {

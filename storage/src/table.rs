@@ -450,7 +450,7 @@ impl Table {
     pub fn scan(&self, range: &KeyRange) -> Result<MergeIterator> {
         let view = self.view();
         let mut sources: Vec<PartitionSource> = Vec::new();
-        for m in view.memtables() {
+        for m in view.memtables().filter(|m| !m.is_empty()) {
             sources.push(Box::new(m.scan(range.clone()).map(Ok)));
         }
         for s in view.sstables.iter().filter(|s| s.intersects(range)) {

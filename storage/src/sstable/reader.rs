@@ -311,7 +311,7 @@ impl SSTableReader {
         expect_key: &[u8],
         local: &mut Option<(usize, Bytes)>,
         use_cache: bool,
-    ) -> Result<Partition> {
+    ) -> Result<(Bytes, Partition)> {
         let bytes = self.read_stream(e, local, use_cache)?;
         let mut r = Reader::new(&bytes);
         let bad = |reason: String| {
@@ -329,7 +329,9 @@ impl SSTableReader {
         if !r.is_empty() {
             return Err(bad("trailing bytes".into()));
         }
-        Ok(p)
+        // The key as a slice of the chunk: no copy.
+        let at = key.as_ptr() as usize - bytes.as_ptr() as usize;
+        Ok((bytes.slice(at..at + key.len()), p))
     }
 
     /// The partition for `key`, if this SSTable holds it. `h1`/`h2` are the key's Murmur3
@@ -344,7 +346,7 @@ impl SSTableReader {
             .map_err(|e| Error::corruption(&self.index_path, 0, e.to_string()))?;
         match entry {
             None => Ok(None),
-            Some(e) => Ok(Some(self.decode_at(e, &key.key, &mut None, true)?)),
+            Some(e) => Ok(Some(self.decode_at(e, &key.key, &mut None, true)?.1)),
         }
     }
 
@@ -420,8 +422,8 @@ impl Iterator for SSTableScanner {
             .entry(&r.index, i)
             .map_err(|e| Error::corruption(&r.index_path, 0, e.to_string()))
             .and_then(|(token, key, e)| {
-                let p = r.decode_at(e, key, &mut self.local, self.use_cache)?;
-                Ok((DecoratedKey { token, key: Bytes::copy_from_slice(key) }, p))
+                let (key, p) = r.decode_at(e, key, &mut self.local, self.use_cache)?;
+                Ok((DecoratedKey { token, key }, p))
             });
         if item.is_err() {
             self.next = self.end;
