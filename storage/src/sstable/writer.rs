@@ -50,6 +50,9 @@ impl Default for WriterOptions {
 /// An SSTable being written.
 pub struct SSTableWriter {
     desc: Descriptor,
+    /// Temporary paths of the two streamed components, built once (not per append).
+    data_path: std::path::PathBuf,
+    index_path: std::path::PathBuf,
     opts: WriterOptions,
     data: BufWriter<File>,
     data_written: u64,
@@ -92,6 +95,8 @@ impl SSTableWriter {
             ..Default::default()
         };
         Ok(SSTableWriter {
+            data_path: dp,
+            index_path: ip,
             chunk: Vec::with_capacity(opts.chunk_length),
             desc,
             opts,
@@ -134,10 +139,9 @@ impl SSTableWriter {
         }
         let compressed = lz4_flex::block::compress(&self.chunk);
         let crc = crc32fast::hash(&compressed);
-        let dp = self.desc.tmp_path(Component::Data);
         self.chunk_offsets.push(self.data_written);
-        self.data.write_all(&compressed).at(&dp)?;
-        self.data.write_all(&crc.to_be_bytes()).at(&dp)?;
+        self.data.write_all(&compressed).at(&self.data_path)?;
+        self.data.write_all(&crc.to_be_bytes()).at(&self.data_path)?;
         self.data_written += compressed.len() as u64 + 4;
         self.chunk.clear();
         Ok(())
@@ -202,8 +206,7 @@ impl SSTableWriter {
 
         buf.clear();
         index::encode_entry(&mut buf, key, entry);
-        let ip = self.desc.tmp_path(Component::Index);
-        self.index.write_all(&buf).at(&ip)?;
+        self.index.write_all(&buf).at(&self.index_path)?;
         self.index_crc.update(&buf);
         self.entry_offsets.push(self.index_len);
         self.index_len += buf.len() as u64;
