@@ -63,6 +63,8 @@ pub struct EngineConfig {
     pub concurrent_compactors: usize,
     /// Run background compaction at all.
     pub background_compaction: bool,
+    /// How long a write may wait for memtable space before it fails with `Overloaded`.
+    pub write_block_timeout: std::time::Duration,
     /// Clock for TTL and gc_grace decisions.
     pub clock: Clock,
 }
@@ -79,6 +81,7 @@ impl EngineConfig {
             chunk_cache_size: 128 << 20,
             concurrent_compactors: 1,
             background_compaction: true,
+            write_block_timeout: Duration::from_secs(10),
             clock: Clock::system(),
         }
     }

@@ -66,6 +66,8 @@ struct Inner {
     work: Mutex<Work>,
     work_ready: Condvar,
     writes: AtomicU64,
+    /// The last background flush failure, for the error writers get when memory runs out.
+    last_flush_error: Mutex<Option<String>>,
 }
 
 /// The storage engine. Cheap to share behind `Arc`; shuts down on drop.
@@ -127,6 +129,7 @@ impl Engine {
             work: Mutex::new(Work::default()),
             work_ready: Condvar::new(),
             writes: AtomicU64::new(0),
+            last_flush_error: Mutex::new(None),
         });
 
         // Replay.
@@ -296,7 +299,7 @@ impl Engine {
     pub fn apply(&self, m: Mutation, durable: bool) -> Result<()> {
         let inner = &self.inner;
         let table = inner.table(m.table)?;
-        inner.wait_for_memory();
+        inner.wait_for_memory()?;
         thread_local! {
             static ENCODE_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
@@ -510,16 +513,33 @@ impl Inner {
         Ok(())
     }
 
-    fn wait_for_memory(&self) {
+    /// Blocks while memtables hold more than twice their budget, asking for flushes; fails with
+    /// `Overloaded` when no room appears within `write_block_timeout`.
+    fn wait_for_memory(&self) -> Result<()> {
         let limit = self.config.memtable_space.saturating_mul(2);
         if self.memtable_bytes.load(Ordering::Relaxed) <= limit {
-            return;
+            return Ok(());
         }
+        let deadline = std::time::Instant::now() + self.config.write_block_timeout;
         let mut g = self.memory_lock.lock();
-        while self.memtable_bytes.load(Ordering::Relaxed) > limit && !self.work.lock().shutdown {
+        while self.memtable_bytes.load(Ordering::Relaxed) > limit {
+            if self.work.lock().shutdown {
+                return Err(Error::Shutdown);
+            }
+            if std::time::Instant::now() >= deadline {
+                let cause =
+                    self.last_flush_error.lock().clone().unwrap_or_else(|| "flushes are behind".into());
+                return Err(Error::Overloaded(format!(
+                    "memtables hold {} bytes, over twice the {} byte budget, for {:?}; last flush error: {cause}",
+                    self.memtable_bytes.load(Ordering::Relaxed),
+                    self.config.memtable_space,
+                    self.config.write_block_timeout
+                )));
+            }
             self.request_flush_of_largest();
-            self.memory_freed.wait_for(&mut g, std::time::Duration::from_millis(100));
+            self.memory_freed.wait_for(&mut g, std::time::Duration::from_millis(50));
         }
+        Ok(())
     }
 
     fn request_flush_of_largest(&self) {
@@ -598,8 +618,12 @@ impl Inner {
 
     fn flush_worker(&self) {
         while let Some(id) = self.next_work(true) {
-            if let Err(e) = self.flush_table(id) {
-                tracing::error!(table = %id, error = %e, "background flush failed");
+            match self.flush_table(id) {
+                Ok(()) => *self.last_flush_error.lock() = None,
+                Err(e) => {
+                    tracing::error!(table = %id, error = %e, "background flush failed");
+                    *self.last_flush_error.lock() = Some(e.to_string());
+                }
             }
         }
     }

@@ -58,6 +58,9 @@ pub enum Error {
     /// A previous fsync failed; the engine refuses further writes rather than risk silent loss.
     #[error("storage engine poisoned by an earlier failure: {0}")]
     Poisoned(String),
+    /// Writes are refused because memtables are full and flushes are not keeping up.
+    #[error("overloaded: {0}")]
+    Overloaded(String),
     /// The engine is shutting down.
     #[error("storage engine is shut down")]
     Shutdown,
