@@ -72,3 +72,17 @@ pub fn generations(e: &Engine) -> Vec<u64> {
 pub fn tombstones(e: &Engine) -> u64 {
     e.sstables(TABLE).expect("sstables").iter().map(|s| s.stats().tombstones).sum()
 }
+
+/// Copies a data directory: a crash image of what the disk holds at this instant.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}

@@ -112,7 +112,7 @@ fn flipped_bit_in_a_commit_log_entry_is_reported_and_skipped() {
         e.sync_commitlog().unwrap();
         // Take the crash image while the engine still runs (drop would flush nothing, but
         // keep the test independent of shutdown behaviour).
-        copy(dir.path(), image.path());
+        copy_dir(dir.path(), image.path());
     }
     let segment = component(&image.path().join("commitlog"), ".log");
     // Entry 0 starts after the 18-byte header; its payload starts 8 bytes later.
@@ -127,18 +127,5 @@ fn flipped_bit_in_a_commit_log_entry_is_reported_and_skipped() {
     assert!(kept.exists(), "the damaged segment is kept for inspection");
     for i in 1..10 {
         assert_eq!(value(&e, &format!("k{i}")), Some(format!("v{i}")));
-    }
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &t);
-        } else {
-            std::fs::copy(e.path(), t).unwrap();
-        }
     }
 }

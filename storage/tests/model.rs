@@ -4,7 +4,10 @@
 //! exactly as the model says.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use bytes::Bytes;
+use common::copy_dir;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -347,20 +350,6 @@ proptest! {
     #[test]
     fn engine_matches_model_across_gc_grace(ops in prop::collection::vec(op_strategy(true), 1..80)) {
         run(ops, true);
-    }
-}
-
-/// Copies a data directory as a crash image (what the disk holds at this instant).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read_dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
     }
 }
 

@@ -49,20 +49,6 @@ fn failed_flush_then_successful_flush_loses_data_on_restart() {
     assert_eq!(value(&e, "k1").as_deref(), Some("v1"), "acknowledged write lost: {:?}", e.replay_summary());
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let p = entry.path();
-        let t = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).unwrap();
-        }
-    }
-}
-
 /// Compaction inputs are deleted one by one when their last holder drops them; a crash image
 /// taken while one input survives (held by a reader/scan) but another (holding the tombstone)
 /// is gone brings shadowed data back.

@@ -246,20 +246,15 @@ fn record_corrupt(stats: &mut ReplayStats, path: &Path, offset: u64, reason: Str
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use segment::{encode_entry, encode_header};
+    use segment::encode_header;
 
     fn replay_bytes(id: u64, data: Vec<u8>) -> (Vec<ReplayEntry>, ReplayStats) {
         super::replay_segment_bytes(id, data)
     }
 
     fn build(id: u64, payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<usize>) {
-        let mut data = encode_header(id).to_vec();
-        let mut starts = Vec::new();
-        for p in payloads {
-            starts.push(data.len());
-            encode_entry(&mut data, p);
-        }
-        (data, starts)
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        segment::test_segment(id, &refs)
     }
 
     #[test]

@@ -185,19 +185,25 @@ fn be_u32(data: &[u8], offset: usize) -> Option<u32> {
     Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
+/// A whole segment in memory (header then `payloads`), with each entry's start offset.
+#[cfg(test)]
+pub(crate) fn test_segment(id: u64, payloads: &[&[u8]]) -> (Vec<u8>, Vec<usize>) {
+    let mut data = encode_header(id).to_vec();
+    let mut starts = Vec::new();
+    for p in payloads {
+        starts.push(data.len());
+        encode_entry(&mut data, p);
+    }
+    (data, starts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::PathBuf;
 
     fn segment(id: u64, payloads: &[&[u8]]) -> (Vec<u8>, Vec<usize>) {
-        let mut data = encode_header(id).to_vec();
-        let mut starts = Vec::new();
-        for p in payloads {
-            starts.push(data.len());
-            encode_entry(&mut data, p);
-        }
-        (data, starts)
+        test_segment(id, payloads)
     }
 
     #[test]
