@@ -243,35 +243,44 @@ impl SSTableReader {
         Ok(Bytes::from(out))
     }
 
-    fn chunk(&self, i: usize, local: &mut Option<(usize, Bytes)>, use_cache: bool) -> Result<Bytes> {
-        if let Some((j, b)) = local
-            && *j == i
-        {
-            return Ok(b.clone());
-        }
-        let b = if use_cache {
-            match self.cache.get(self.uid, i as u32) {
-                Some(b) => b,
-                None => {
-                    let b = self.load_chunk(i)?;
-                    self.cache.insert(self.uid, i as u32, b.clone());
-                    b
+    /// Chunk `i`, kept in `local` (one chunk per reader or scanner) and borrowed from there,
+    /// so sequential reads neither re-fetch nor re-count it.
+    fn chunk<'a>(
+        &self,
+        i: usize,
+        local: &'a mut Option<(usize, Bytes)>,
+        use_cache: bool,
+    ) -> Result<&'a Bytes> {
+        if !matches!(local, Some((j, _)) if *j == i) {
+            let b = if use_cache {
+                match self.cache.get(self.uid, i as u32) {
+                    Some(b) => b,
+                    None => {
+                        let b = self.load_chunk(i)?;
+                        self.cache.insert(self.uid, i as u32, b.clone());
+                        b
+                    }
                 }
-            }
-        } else {
-            self.load_chunk(i)?
-        };
-        *local = Some((i, b.clone()));
-        Ok(b)
+            } else {
+                self.load_chunk(i)?
+            };
+            *local = Some((i, b));
+        }
+        match local {
+            Some((_, b)) => Ok(b),
+            None => Err(self.chunk_crc_error(i, "chunk not loaded")),
+        }
     }
 
-    /// The bytes `[pos, pos+len)` of the uncompressed stream.
-    fn read_stream(
+    /// Decodes the partition at index entry `e`, checking that it holds `expect_key`. Returns
+    /// the key and the partition, whose names and values are slices of the chunk.
+    fn decode_at(
         &self,
         e: IndexEntry,
+        expect_key: &[u8],
         local: &mut Option<(usize, Bytes)>,
         use_cache: bool,
-    ) -> Result<Bytes> {
+    ) -> Result<(Bytes, Partition)> {
         let end = e.position.checked_add(e.length).filter(|end| *end <= self.uncompressed_len).ok_or_else(
             || {
                 Error::corruption(
@@ -290,8 +299,9 @@ impl SSTableReader {
             if stop > c.len() {
                 return Err(self.chunk_crc_error(first, "partition runs past chunk"));
             }
-            return Ok(c.slice(within..stop));
+            return self.decode_in(c, within, stop, e, expect_key);
         }
+        // A partition spanning chunks is joined into one buffer first.
         let mut out = Vec::with_capacity(e.length as usize);
         for i in first..=last {
             let c = self.chunk(i, local, use_cache)?;
@@ -302,18 +312,20 @@ impl SSTableReader {
             }
             out.extend_from_slice(&c[from..to]);
         }
-        Ok(Bytes::from(out))
+        let joined = Bytes::from(out);
+        self.decode_in(&joined, 0, joined.len(), e, expect_key)
     }
 
-    fn decode_at(
+    /// Decodes the partition in `src[from..to]`.
+    fn decode_in(
         &self,
+        src: &Bytes,
+        from: usize,
+        to: usize,
         e: IndexEntry,
         expect_key: &[u8],
-        local: &mut Option<(usize, Bytes)>,
-        use_cache: bool,
     ) -> Result<(Bytes, Partition)> {
-        let bytes = self.read_stream(e, local, use_cache)?;
-        let mut r = Reader::new(&bytes);
+        let mut r = Reader::new(&src[from..to]);
         let bad = |reason: String| {
             Error::corruption(
                 &self.data_path,
@@ -325,13 +337,13 @@ impl SSTableReader {
         if key != expect_key {
             return Err(bad("key does not match the index".into()));
         }
-        let p = decode_partition(&mut r, &bytes).map_err(|x| bad(x.to_string()))?;
+        let p = decode_partition(&mut r, src).map_err(|x| bad(x.to_string()))?;
         if !r.is_empty() {
             return Err(bad("trailing bytes".into()));
         }
         // The key as a slice of the chunk: no copy.
-        let at = key.as_ptr() as usize - bytes.as_ptr() as usize;
-        Ok((bytes.slice(at..at + key.len()), p))
+        let at = key.as_ptr() as usize - src.as_ptr() as usize;
+        Ok((src.slice(at..at + key.len()), p))
     }
 
     /// The partition for `key`, if this SSTable holds it. `h1`/`h2` are the key's Murmur3
