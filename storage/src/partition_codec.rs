@@ -67,7 +67,10 @@ fn get_cell_body(r: &mut Reader<'_>, src: &Bytes, with_value: bool) -> Result<(O
     let path = if flags & 0x01 != 0 { Some(slice_of(src, r.bytes()?)) } else { None };
     let timestamp = r.varint()?;
     let ttl = if flags & 0x02 != 0 {
-        u32::try_from(r.uvarint()?).map_err(|_| Error::Malformed("ttl out of range".into()))?
+        match u32::try_from(r.uvarint()?) {
+            Ok(t) if t > 0 => t,
+            _ => return Err(Error::Malformed("an expiring cell needs a ttl between 1 and 2^32-1".into())),
+        }
     } else {
         0
     };
@@ -285,6 +288,20 @@ mod tests {
             let src = Bytes::copy_from_slice(&buf[..cut]);
             assert!(decode_partition(&mut Reader::new(&src), &src).is_err(), "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn expiring_flag_with_zero_ttl_is_rejected() {
+        // Found by fuzzing: it decoded to a tombstone carrying a value, which re-encoded
+        // differently.
+        let mut buf = Vec::new();
+        buf.push(0x02);
+        put_varint(&mut buf, 5);
+        put_uvarint(&mut buf, 0);
+        put_varint(&mut buf, 0);
+        put_bytes(&mut buf, b"v");
+        let src = Bytes::from(buf);
+        assert!(get_cell_body(&mut Reader::new(&src), &src, true).is_err());
     }
 
     #[test]
