@@ -263,9 +263,7 @@ impl Engine {
         t.reserve_all_sstables();
         let dropped = t.view().memtables().map(|m| m.size()).sum::<usize>();
         t.clear();
-        self.inner
-            .memtable_bytes
-            .fetch_sub(dropped.min(self.inner.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+        self.inner.release_memtable_bytes(dropped);
         self.inner.commitlog.forget_table(id)?;
         let dir = t.dir().to_path_buf();
         drop(_g);
@@ -287,9 +285,7 @@ impl Engine {
         let result = t.truncate(|| self.inner.commitlog.current_position());
         t.unmark_compacting(&reserved);
         let pos = result?;
-        self.inner
-            .memtable_bytes
-            .fetch_sub(dropped.min(self.inner.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+        self.inner.release_memtable_bytes(dropped);
         self.inner.commitlog.discard_completed(id, pos)?;
         Ok(())
     }
@@ -331,7 +327,7 @@ impl Engine {
         if let Some(p) = pos {
             inner.commitlog.wait_durable(p)?;
         }
-        inner.after_write(&table);
+        inner.after_write();
         Ok(())
     }
 
@@ -369,15 +365,10 @@ impl Engine {
     pub fn compact(&self, id: TableId) -> Result<Vec<CompactionSummary>> {
         let t = self.inner.table(id)?;
         let all = t.reserve_all_sstables();
-        let mut pools: HashMap<(bool, Option<String>), Vec<Arc<SSTableReader>>> = HashMap::new();
-        for s in all {
-            let st = s.stats();
-            pools.entry((st.is_repaired(), st.pending_repair)).or_default().push(s);
-        }
         let now = self.now_secs();
         let mut out = Vec::new();
         let mut first_err = None;
-        for (_, group) in pools {
+        for group in stcs::pools(&all) {
             match compaction::compact(&t, group, now) {
                 Ok(s) => out.push(s),
                 Err(e) => first_err = first_err.or(Some(e)),
@@ -499,8 +490,7 @@ impl Inner {
         let result = t.flush_memtable(mt, upper);
         self.flushing_bytes.fetch_sub(size, Ordering::Relaxed);
         result?;
-        self.memtable_bytes
-            .fetch_sub(size.min(self.memtable_bytes.load(Ordering::Relaxed)), Ordering::Relaxed);
+        self.release_memtable_bytes(size);
         {
             let _m = self.memory_lock.lock();
             self.memory_freed.notify_all();
@@ -575,7 +565,14 @@ impl Inner {
         }
     }
 
-    fn after_write(&self, table: &Table) {
+    /// Subtracts memtable bytes that were dropped or flushed, never below zero.
+    fn release_memtable_bytes(&self, bytes: usize) {
+        let _ = self
+            .memtable_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| Some(b.saturating_sub(bytes)));
+    }
+
+    fn after_write(&self) {
         let active = self
             .memtable_bytes
             .load(Ordering::Relaxed)
@@ -588,7 +585,6 @@ impl Inner {
                 self.request_flush(id);
             }
         }
-        let _ = table;
     }
 
     fn pick_candidates(&self, t: &Table) -> Option<Vec<Arc<SSTableReader>>> {

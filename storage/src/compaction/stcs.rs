@@ -35,6 +35,16 @@ pub fn buckets(mut sstables: Vec<Arc<SSTableReader>>, o: &CompactionOptions) -> 
     out.into_iter().map(|(_, b)| b).collect()
 }
 
+/// Splits SSTables into the pools compaction never mixes: unrepaired, repaired, and one per
+/// pending incremental repair session (in that order).
+pub fn pools(sstables: &[Arc<SSTableReader>]) -> Vec<Vec<Arc<SSTableReader>>> {
+    let mut pools: BTreeMap<(u8, String), Vec<Arc<SSTableReader>>> = BTreeMap::new();
+    for s in sstables {
+        pools.entry(pool_of(s)).or_default().push(s.clone());
+    }
+    pools.into_values().collect()
+}
+
 /// The pool an SSTable belongs to: unrepaired, repaired, or pending under a session.
 fn pool_of(s: &SSTableReader) -> (u8, String) {
     let st = s.stats();
@@ -53,14 +63,10 @@ pub fn next_candidates(
     gc_before: i64,
     now_ms: u64,
 ) -> Option<Vec<Arc<SSTableReader>>> {
-    let mut pools: BTreeMap<(u8, String), Vec<Arc<SSTableReader>>> = BTreeMap::new();
-    for s in sstables {
-        pools.entry(pool_of(s)).or_default().push(s.clone());
-    }
     let min = o.min_threshold.max(2);
     let max = o.max_threshold.max(min);
     let mut best: Option<Vec<Arc<SSTableReader>>> = None;
-    for members in pools.values() {
+    for members in &pools(sstables) {
         for mut b in buckets(members.clone(), o) {
             if b.len() < min {
                 continue;
