@@ -18,9 +18,16 @@ fn orphans_are_deleted_and_published_data_kept() {
         e.table(TABLE).unwrap().dir().to_path_buf()
     };
     // A flush that crashed before its TOC, and a writer's temporary files.
-    for name in
-        ["ta-99-Data.db", "ta-99-Index.db", "tmp-ta-100-Data.db", "tmp-ta-100-TOC.txt", "tmp-table.json"]
-    {
+    // Also one that crashed between renaming its components and renaming its TOC.
+    for name in [
+        "ta-99-Data.db",
+        "ta-99-Index.db",
+        "ta-101-Data.db",
+        "tmp-ta-101-TOC.txt",
+        "tmp-ta-100-Data.db",
+        "tmp-ta-100-TOC.txt",
+        "tmp-table.json",
+    ] {
         std::fs::write(table_dir.join(name), b"half written").unwrap();
     }
     let e = open(dir.path(), &clock, 864_000);
@@ -29,7 +36,10 @@ fn orphans_are_deleted_and_published_data_kept() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     for name in &left {
-        assert!(!name.starts_with("tmp-") && !name.starts_with("ta-99-"), "orphan {name} survived: {left:?}");
+        assert!(
+            !name.starts_with("tmp-") && !name.starts_with("ta-99-") && !name.starts_with("ta-101-"),
+            "orphan {name} survived: {left:?}"
+        );
     }
     assert!(left.iter().any(|n| n == "ta-1-TOC.txt"), "{left:?}");
     assert_eq!(value(&e, "k").as_deref(), Some("v"));

@@ -182,7 +182,12 @@ pub fn scan_directory(dir: &Path) -> Result<Vec<u64>> {
     }
     for p in leftovers {
         tracing::warn!(file = %p.display(), "deleting temporary file left by a crash");
-        std::fs::remove_file(&p).at(&p)?;
+        // An unpublished generation's delete above may already have removed it.
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(crate::Error::io(p, e)),
+        }
     }
     Ok(published)
 }
