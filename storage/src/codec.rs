@@ -106,15 +106,26 @@ impl<'a> Reader<'a> {
     /// Reads an unsigned LEB128 varint (at most 10 bytes).
     #[inline]
     pub fn uvarint(&mut self) -> Result<u64> {
+        // Lengths and flags are mostly one byte.
+        if let Some(&b) = self.buf.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
+        self.uvarint_long()
+    }
+
+    fn uvarint_long(&mut self) -> Result<u64> {
         let mut v: u64 = 0;
         let mut shift = 0u32;
-        loop {
-            let b = self.u8()?;
+        for (i, &b) in self.buf[self.pos.min(self.buf.len())..].iter().enumerate() {
             if shift == 63 && b > 1 {
                 return Err(Error::Malformed("varint overflows 64 bits".into()));
             }
             v |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
+                self.pos += i + 1;
                 return Ok(v);
             }
             shift += 7;
@@ -122,6 +133,7 @@ impl<'a> Reader<'a> {
                 return Err(Error::Malformed("varint longer than 10 bytes".into()));
             }
         }
+        Err(Error::Malformed(format!("varint runs past the end at offset {}", self.pos)))
     }
 
     /// Reads a zigzag varint.

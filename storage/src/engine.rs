@@ -14,7 +14,7 @@ use crate::commitlog::{CommitLog, ReplayStats};
 use crate::compaction::{self, CompactionSummary, stcs};
 use crate::config::{EngineConfig, TableDescriptor, TableOptions};
 use crate::error::{Error, IoContext, Result};
-use crate::merge::MergeIterator;
+use crate::merge::{DataIterator, MergeIterator};
 use crate::mutation::Mutation;
 use crate::partition::Partition;
 use crate::range::KeyRange;
@@ -345,6 +345,12 @@ impl Engine {
     /// Partitions of `range` in (token, key) order.
     pub fn scan(&self, id: TableId, range: &KeyRange) -> Result<MergeIterator> {
         self.inner.table(id)?.scan(range)
+    }
+
+    /// Partitions of `range` in order as [`PartitionData`]: what a reader walking live rows
+    /// wants, since a partition only one SSTable holds is read in place, never decoded.
+    pub fn scan_data(&self, id: TableId, range: &KeyRange) -> Result<DataIterator> {
+        Ok(self.inner.table(id)?.scan(range)?.data())
     }
 
     /// Flushes table `id`'s memtable and waits for the SSTable.

@@ -1,21 +1,34 @@
 //! The merging iterator: several ordered partition sources (memtable and SSTable scanners)
 //! become one ordered stream in which each key appears once, its versions reconciled and
 //! shadowed data removed. Scans and compaction both stand on it.
+//!
+//! Iterated directly it yields decoded [`Partition`]s. [`MergeIterator::data`] yields
+//! [`PartitionData`] instead: a key only one SSTable holds stays in its stored encoding, so
+//! a reader walking live rows ([`PartitionData::for_each_live_row`]) never builds it.
 
 use crate::error::Result;
+use crate::live::PartitionData;
 use crate::partition::Partition;
 use crate::token::DecoratedKey;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 /// A boxed source of ordered partitions.
-pub type PartitionSource = Box<dyn Iterator<Item = Result<(DecoratedKey, Partition)>> + Send>;
+pub type PartitionSource = Box<dyn Iterator<Item = Result<(DecoratedKey, PartitionData)>> + Send>;
+
+/// Wraps an iterator of decoded partitions as a [`PartitionSource`].
+pub fn decoded_source<I>(it: I) -> PartitionSource
+where
+    I: Iterator<Item = Result<(DecoratedKey, Partition)>> + Send + 'static,
+{
+    Box::new(it.map(|r| r.map(|(k, p)| (k, PartitionData::Decoded(Box::new(p))))))
+}
 
 /// Merges ordered sources; see the module docs.
 pub struct MergeIterator {
     sources: Vec<PartitionSource>,
     heap: BinaryHeap<Reverse<(DecoratedKey, usize)>>,
-    pending: Vec<Option<Partition>>,
+    pending: Vec<Option<PartitionData>>,
     failed: bool,
 }
 
@@ -37,6 +50,11 @@ impl MergeIterator {
         Ok(it)
     }
 
+    /// The same merge, yielding [`PartitionData`].
+    pub fn data(self) -> DataIterator {
+        DataIterator(self)
+    }
+
     fn advance(&mut self, i: usize) -> Result<()> {
         if let Some(item) = self.sources[i].next() {
             let (k, p) = item?;
@@ -46,29 +64,63 @@ impl MergeIterator {
         Ok(())
     }
 
-    fn next_merged(&mut self) -> Result<Option<(DecoratedKey, Partition)>> {
+    /// The next key and its data; a lone stored version is returned as it is.
+    fn next_data(&mut self) -> Result<Option<(DecoratedKey, PartitionData)>> {
         if self.sources.len() == 1 {
             // One source holds each key once: nothing to merge, only shadowing to apply.
-            return Ok(self.sources[0].next().transpose()?.map(|(k, mut p)| {
-                p.purge_shadowed();
-                (k, p)
-            }));
+            return match self.sources[0].next().transpose()? {
+                None => Ok(None),
+                Some((k, PartitionData::Decoded(mut p))) => {
+                    p.purge_shadowed();
+                    Ok(Some((k, PartitionData::Decoded(p))))
+                }
+                Some(stored) => Ok(Some(stored)),
+            };
         }
         let Some(Reverse((key, i))) = self.heap.pop() else { return Ok(None) };
-        let mut merged = self.pending[i].take().unwrap_or_default();
+        let first = self.pending[i].take();
         self.advance(i)?;
+        let lone = self.heap.peek().is_none_or(|Reverse((k, _))| *k != key);
+        if lone && let Some(d @ PartitionData::Stored(_)) = first {
+            return Ok(Some((key, d)));
+        }
+        let mut merged = match first {
+            Some(d) => d.into_partition()?,
+            None => Partition::default(),
+        };
         while let Some(Reverse((k, _))) = self.heap.peek() {
             if *k != key {
                 break;
             }
             let Some(Reverse((_, j))) = self.heap.pop() else { break };
             if let Some(p) = self.pending[j].take() {
-                merged.merge(p);
+                merged.merge(p.into_partition()?);
             }
             self.advance(j)?;
         }
         merged.purge_shadowed();
-        Ok(Some((key, merged)))
+        Ok(Some((key, PartitionData::Decoded(Box::new(merged)))))
+    }
+
+    fn next_merged(&mut self) -> Result<Option<(DecoratedKey, Partition)>> {
+        match self.next_data()? {
+            None => Ok(None),
+            Some((k, d)) => Ok(Some((k, d.into_partition()?))),
+        }
+    }
+
+    fn guard<T>(&mut self, r: Result<Option<T>>) -> Option<Result<T>> {
+        if self.failed {
+            return None;
+        }
+        match r {
+            Ok(Some(x)) => Some(Ok(x)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
     }
 }
 
@@ -79,14 +131,23 @@ impl Iterator for MergeIterator {
         if self.failed {
             return None;
         }
-        match self.next_merged() {
-            Ok(Some(x)) => Some(Ok(x)),
-            Ok(None) => None,
-            Err(e) => {
-                self.failed = true;
-                Some(Err(e))
-            }
+        let r = self.next_merged();
+        self.guard(r)
+    }
+}
+
+/// [`MergeIterator`] yielding [`PartitionData`].
+pub struct DataIterator(MergeIterator);
+
+impl Iterator for DataIterator {
+    type Item = Result<(DecoratedKey, PartitionData)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.0.failed {
+            return None;
         }
+        let r = self.0.next_data();
+        self.0.guard(r)
     }
 }
 
@@ -109,7 +170,7 @@ mod tests {
             })
             .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
-        Box::new(v.into_iter().map(Ok))
+        decoded_source(v.into_iter().map(Ok))
     }
 
     #[test]

@@ -59,12 +59,39 @@ fn put_cell_body(out: &mut Vec<u8>, path: Option<&Bytes>, c: &Cell, with_value: 
     }
 }
 
-fn get_cell_body(r: &mut Reader<'_>, src: &Bytes, with_value: bool) -> Result<(Option<Bytes>, Cell)> {
+/// A cell as encoded, borrowed from the buffer it was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellRef<'a> {
+    /// Write timestamp, microseconds.
+    pub timestamp: i64,
+    /// Time to live in seconds; 0 for none.
+    pub ttl: u32,
+    /// Expiry or deletion time (seconds); `NO_DELETION_TIME` for a plain live cell.
+    pub local_deletion_time: i64,
+    /// The value (empty for tombstones and markers).
+    pub value: &'a [u8],
+}
+
+impl CellRef<'_> {
+    /// Same rule as [`Cell::is_live`].
+    #[inline]
+    pub fn is_live(&self, now_secs: i64) -> bool {
+        self.local_deletion_time == NO_DELETION_TIME || (self.ttl > 0 && now_secs < self.local_deletion_time)
+    }
+}
+
+/// Reads one cell body (everything after the column name), validating it exactly as the
+/// owned decoder does. Returns the cell path, if any, and the cell.
+#[inline]
+pub(crate) fn get_cell_ref<'a>(
+    r: &mut Reader<'a>,
+    with_value: bool,
+) -> Result<(Option<&'a [u8]>, CellRef<'a>)> {
     let flags = r.u8()?;
     if flags & !0x07 != 0 {
         return Err(Error::Malformed(format!("unknown cell flags {flags:#x}")));
     }
-    let path = if flags & 0x01 != 0 { Some(slice_of(src, r.bytes()?)) } else { None };
+    let path = if flags & 0x01 != 0 { Some(r.bytes()?) } else { None };
     let timestamp = r.varint()?;
     let ttl = if flags & 0x02 != 0 {
         match u32::try_from(r.uvarint()?) {
@@ -82,8 +109,27 @@ fn get_cell_body(r: &mut Reader<'_>, src: &Bytes, with_value: bool) -> Result<(O
     if flags & 0x04 != 0 && local_deletion_time == NO_DELETION_TIME {
         return Err(Error::Malformed("tombstone without a deletion time".into()));
     }
-    let value = if with_value && flags & 0x04 == 0 { slice_of(src, r.bytes()?) } else { Bytes::new() };
-    Ok((path, Cell { timestamp, ttl, local_deletion_time, value }))
+    let value: &[u8] = if with_value && flags & 0x04 == 0 { r.bytes()? } else { &[] };
+    Ok((path, CellRef { timestamp, ttl, local_deletion_time, value }))
+}
+
+fn get_cell_body(r: &mut Reader<'_>, src: &Bytes, with_value: bool) -> Result<(Option<Bytes>, Cell)> {
+    let (path, c) = get_cell_ref(r, with_value)?;
+    Ok((
+        path.map(|p| slice_of(src, p)),
+        Cell {
+            timestamp: c.timestamp,
+            ttl: c.ttl,
+            local_deletion_time: c.local_deletion_time,
+            value: slice_of(src, c.value),
+        },
+    ))
+}
+
+/// Reads a deletion (for the borrowed decoder in [`crate::live`]).
+#[inline]
+pub(crate) fn read_deletion(r: &mut Reader<'_>) -> Result<DeletionTime> {
+    get_deletion(r)
 }
 
 /// Returns `part` as a zero-copy `Bytes` when it lies inside `src`, else a copy.

@@ -9,7 +9,7 @@ use crate::commitlog::Position;
 use crate::config::{TableDescriptor, TableOptions};
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
-use crate::merge::{MergeIterator, PartitionSource};
+use crate::merge::{MergeIterator, PartitionSource, decoded_source};
 use crate::partition::Partition;
 use crate::range::KeyRange;
 use crate::sstable::cache::ChunkCache;
@@ -451,10 +451,10 @@ impl Table {
         let view = self.view();
         let mut sources: Vec<PartitionSource> = Vec::new();
         for m in view.memtables().filter(|m| !m.is_empty()) {
-            sources.push(Box::new(m.scan(range.clone()).map(Ok)));
+            sources.push(decoded_source(m.scan(range.clone()).map(Ok)));
         }
         for s in view.sstables.iter().filter(|s| s.intersects(range)) {
-            sources.push(Box::new(s.scan(range, true)?));
+            sources.push(Box::new(s.scan(range, true)?.stored()));
         }
         MergeIterator::new(sources)
     }

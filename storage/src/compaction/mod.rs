@@ -10,7 +10,7 @@
 pub mod stcs;
 
 use crate::error::Result;
-use crate::merge::{MergeIterator, PartitionSource};
+use crate::merge::{MergeIterator, PartitionSource, decoded_source};
 use crate::purge::Purger;
 use crate::range::KeyRange;
 use crate::sstable::{SSTableReader, SSTableWriter};
@@ -66,7 +66,7 @@ fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64) -> Result<Co
 
     let mut sources: Vec<PartitionSource> = Vec::with_capacity(inputs.len());
     for s in inputs {
-        sources.push(Box::new(s.scan(&KeyRange::all(), false)?));
+        sources.push(decoded_source(s.scan(&KeyRange::all(), false)?));
     }
     let expected: usize = inputs.iter().map(|s| s.partition_count()).sum();
     let mut wo = table.writer_options(expected);

@@ -14,6 +14,7 @@ use super::writer::{COMPRESSION_MAGIC, COMPRESSION_VERSION};
 use super::{Component, Descriptor, write_atomic};
 use crate::codec::Reader;
 use crate::error::{Error, IoContext, Result};
+use crate::live::{PartitionData, StoredPartition};
 use crate::partition::Partition;
 use crate::partition_codec::decode_partition;
 use crate::range::KeyRange;
@@ -272,15 +273,15 @@ impl SSTableReader {
         }
     }
 
-    /// Decodes the partition at index entry `e`, checking that it holds `expect_key`. Returns
-    /// the key and the partition, whose names and values are slices of the chunk.
-    fn decode_at(
+    /// The bytes of the partition at index entry `e`: a buffer (the chunk, or the chunks
+    /// joined when the partition spans several) and the partition's range within it.
+    fn locate<'a>(
         &self,
         e: IndexEntry,
-        expect_key: &[u8],
-        local: &mut Option<(usize, Bytes)>,
+        local: &'a mut Option<(usize, Bytes)>,
+        joined: &'a mut Bytes,
         use_cache: bool,
-    ) -> Result<(Bytes, Partition)> {
+    ) -> Result<(&'a Bytes, usize, usize)> {
         let end = e.position.checked_add(e.length).filter(|end| *end <= self.uncompressed_len).ok_or_else(
             || {
                 Error::corruption(
@@ -299,7 +300,7 @@ impl SSTableReader {
             if stop > c.len() {
                 return Err(self.chunk_crc_error(first, "partition runs past chunk"));
             }
-            return self.decode_in(c, within, stop, e, expect_key);
+            return Ok((c, within, stop));
         }
         // A partition spanning chunks is joined into one buffer first.
         let mut out = Vec::with_capacity(e.length as usize);
@@ -312,38 +313,58 @@ impl SSTableReader {
             }
             out.extend_from_slice(&c[from..to]);
         }
-        let joined = Bytes::from(out);
-        self.decode_in(&joined, 0, joined.len(), e, expect_key)
+        *joined = Bytes::from(out);
+        let n = joined.len();
+        Ok((joined, 0, n))
     }
 
-    /// Decodes the partition in `src[from..to]`.
-    fn decode_in(
+    /// The error for a damaged partition at uncompressed offset `position`.
+    pub(crate) fn partition_error(&self, position: u64, reason: &str) -> Error {
+        Error::corruption(
+            &self.data_path,
+            position,
+            format!("partition at uncompressed offset {position}: {reason}"),
+        )
+    }
+
+    /// Reads the key at the start of `src[from..to]`, checks it against the index's, and
+    /// returns it (a slice of `src`, no copy) and where the partition body starts.
+    fn split_key(
         &self,
         src: &Bytes,
         from: usize,
         to: usize,
         e: IndexEntry,
         expect_key: &[u8],
-    ) -> Result<(Bytes, Partition)> {
+    ) -> Result<(Bytes, usize)> {
         let mut r = Reader::new(&src[from..to]);
-        let bad = |reason: String| {
-            Error::corruption(
-                &self.data_path,
-                e.position,
-                format!("partition at uncompressed offset {}: {reason}", e.position),
-            )
-        };
-        let key = r.bytes().map_err(|x| bad(x.to_string()))?;
+        let key = r.bytes().map_err(|x| self.partition_error(e.position, &x.to_string()))?;
         if key != expect_key {
-            return Err(bad("key does not match the index".into()));
+            return Err(self.partition_error(e.position, "key does not match the index"));
         }
-        let p = decode_partition(&mut r, src).map_err(|x| bad(x.to_string()))?;
-        if !r.is_empty() {
-            return Err(bad("trailing bytes".into()));
-        }
-        // The key as a slice of the chunk: no copy.
         let at = key.as_ptr() as usize - src.as_ptr() as usize;
-        Ok((src.slice(at..at + key.len()), p))
+        Ok((src.slice(at..at + key.len()), from + r.position()))
+    }
+
+    /// Decodes the partition at index entry `e`, checking that it holds `expect_key`. Returns
+    /// the key and the partition, whose names and values are slices of the chunk.
+    fn decode_at(
+        &self,
+        e: IndexEntry,
+        expect_key: &[u8],
+        local: &mut Option<(usize, Bytes)>,
+        use_cache: bool,
+    ) -> Result<(Bytes, Partition)> {
+        let mut joined = Bytes::new();
+        let (src, from, to) = self.locate(e, local, &mut joined, use_cache)?;
+        let (key, body) = self.split_key(src, from, to, e, expect_key)?;
+        let mut r = Reader::new(&src[body..to]);
+        let p =
+            decode_partition(&mut r, src).map_err(|x| self.partition_error(e.position, &x.to_string()))?;
+        if !r.is_empty() {
+            return Err(self.partition_error(e.position, "trailing bytes"));
+        }
+        Ok((key, p))
     }
 
     /// The partition for `key`, if this SSTable holds it. `h1`/`h2` are the key's Murmur3
@@ -419,10 +440,24 @@ pub struct SSTableScanner {
     use_cache: bool,
 }
 
-impl Iterator for SSTableScanner {
-    type Item = Result<(DecoratedKey, Partition)>;
+impl SSTableScanner {
+    /// The scan yielding partitions still encoded ([`PartitionData::Stored`]); decoding is
+    /// left to whoever reads them.
+    pub fn stored(self) -> StoredScanner {
+        StoredScanner(self)
+    }
 
-    fn next(&mut self) -> Option<Self::Item> {
+    fn next_entry<T>(
+        &mut self,
+        f: impl FnOnce(
+            &Arc<SSTableReader>,
+            i64,
+            &[u8],
+            IndexEntry,
+            &mut Option<(usize, Bytes)>,
+            bool,
+        ) -> Result<T>,
+    ) -> Option<Result<T>> {
         if self.next >= self.end {
             return None;
         }
@@ -433,13 +468,38 @@ impl Iterator for SSTableScanner {
             .view
             .entry(&r.index, i)
             .map_err(|e| Error::corruption(&r.index_path, 0, e.to_string()))
-            .and_then(|(token, key, e)| {
-                let (key, p) = r.decode_at(e, key, &mut self.local, self.use_cache)?;
-                Ok((DecoratedKey { token, key }, p))
-            });
+            .and_then(|(token, key, e)| f(r, token, key, e, &mut self.local, self.use_cache));
         if item.is_err() {
             self.next = self.end;
         }
         Some(item)
+    }
+}
+
+impl Iterator for SSTableScanner {
+    type Item = Result<(DecoratedKey, Partition)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_entry(|r, token, key, e, local, use_cache| {
+            let (key, p) = r.decode_at(e, key, local, use_cache)?;
+            Ok((DecoratedKey { token, key }, p))
+        })
+    }
+}
+
+/// [`SSTableScanner`] yielding partitions as stored.
+pub struct StoredScanner(SSTableScanner);
+
+impl Iterator for StoredScanner {
+    type Item = Result<(DecoratedKey, PartitionData)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next_entry(|r, token, key, e, local, use_cache| {
+            let mut joined = Bytes::new();
+            let (src, from, to) = r.locate(e, local, &mut joined, use_cache)?;
+            let (key, body) = r.split_key(src, from, to, e, key)?;
+            let stored = StoredPartition::new(src.slice(body..to), e.position, r.clone());
+            Ok((DecoratedKey { token, key }, PartitionData::Stored(stored)))
+        })
     }
 }
