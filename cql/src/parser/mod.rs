@@ -1,0 +1,1 @@
+//! The CQL parser (being written).
