@@ -3,12 +3,12 @@
 //! Wire: three Cassandra vints (months, days, nanoseconds), each zig-zag encoded; the first byte
 //! of a vint starts with one `1` bit per extra byte, then a `0`, then the value's top bits:
 //!
-//! | value bits | bytes | first byte |
+//! | zig-zag value | bytes | first byte |
 //! |---|---|---|
-//! | ≤ 7 | 1 | `0xxxxxxx` |
-//! | ≤ 14 | 2 | `10xxxxxx` |
-//! | 8·k−k ... | 1 + k | k ones, a zero, value bits |
-//! | 64 | 9 | `11111111` |
+//! | < 2^7 | 1 | `0xxxxxxx` |
+//! | < 2^14 | 2 | `10xxxxxx` |
+//! | < 2^(7(k+1)) | k + 1 | k ones, a zero, the top value bits |
+//! | ≥ 2^56 | 9 | `11111111`, then 8 bytes |
 //!
 //! Literals: `1y2mo3w4d5h6m7s8ms9us10ns` (units in that order, each at most once, µs accepted,
 //! case-insensitive), ISO 8601 `P1Y2M3DT4H5M6S`, `P3W` and `P0001-02-03T04:05:06`, each with an
