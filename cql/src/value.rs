@@ -1,1 +1,0 @@
-//! CQL values (being written).
