@@ -1,0 +1,278 @@
+//! Unsupported constructs and syntax errors: kind, message, line and column.
+
+use super::{syntax_error, unsupported_error};
+use crate::Error;
+use crate::parser::parse_statement;
+
+#[test]
+fn unsupported_statements_are_named_at_their_start() {
+    let cases = [
+        ("CREATE INDEX ON t (v)", "CREATE INDEX is not supported"),
+        ("CREATE INDEX IF NOT EXISTS i ON t (v)", "CREATE INDEX is not supported"),
+        ("CREATE CUSTOM INDEX i ON t (v) USING 'StorageAttachedIndex'", "CREATE INDEX is not supported"),
+        (
+            "CREATE MATERIALIZED VIEW v AS SELECT * FROM t WHERE k IS NOT NULL PRIMARY KEY (k)",
+            "CREATE MATERIALIZED VIEW is not supported",
+        ),
+        ("CREATE TYPE address (street text)", "CREATE TYPE (user-defined types) is not supported"),
+        (
+            "CREATE FUNCTION f (a int) CALLED ON NULL INPUT RETURNS int LANGUAGE java AS 'return a;'",
+            "CREATE FUNCTION is not supported",
+        ),
+        (
+            "CREATE OR REPLACE FUNCTION f () RETURNS NULL ON NULL INPUT RETURNS int LANGUAGE java AS ''",
+            "CREATE FUNCTION is not supported",
+        ),
+        ("CREATE AGGREGATE a (int) SFUNC f STYPE int", "CREATE AGGREGATE is not supported"),
+        ("CREATE TRIGGER tr ON t USING 'x'", "CREATE TRIGGER is not supported"),
+        ("CREATE ROLE r WITH PASSWORD = 'p' AND LOGIN = true", "CREATE ROLE is not supported"),
+        ("CREATE USER u WITH PASSWORD 'p'", "CREATE USER is not supported"),
+        ("ALTER TYPE address ADD zip text", "ALTER TYPE (user-defined types) is not supported"),
+        ("ALTER MATERIALIZED VIEW v WITH comment = 'x'", "ALTER MATERIALIZED VIEW is not supported"),
+        ("ALTER ROLE r WITH LOGIN = false", "ALTER ROLE is not supported"),
+        ("ALTER USER u SUPERUSER", "ALTER USER is not supported"),
+        ("DROP INDEX i", "DROP INDEX is not supported"),
+        ("DROP MATERIALIZED VIEW v", "DROP MATERIALIZED VIEW is not supported"),
+        ("DROP TYPE address", "DROP TYPE (user-defined types) is not supported"),
+        ("DROP FUNCTION f", "DROP FUNCTION is not supported"),
+        ("DROP AGGREGATE a", "DROP AGGREGATE is not supported"),
+        ("DROP TRIGGER tr ON t", "DROP TRIGGER is not supported"),
+        ("DROP ROLE r", "DROP ROLE is not supported"),
+        ("DROP USER u", "DROP USER is not supported"),
+        ("GRANT SELECT ON ks.t TO r", "GRANT is not supported"),
+        ("REVOKE ALL ON KEYSPACE ks FROM r", "REVOKE is not supported"),
+        ("LIST ROLES", "LIST (roles, users and permissions) is not supported"),
+        ("LIST ALL PERMISSIONS OF r", "LIST (roles, users and permissions) is not supported"),
+        ("ADD IDENTITY 'id' TO ROLE r", "ADD IDENTITY is not supported"),
+    ];
+    for (text, message) in cases {
+        assert_eq!(unsupported_error(text), (1, 1, message.to_string()), "{text}");
+    }
+}
+
+#[test]
+fn unsupported_clauses_are_named_where_they_appear() {
+    let cases = [
+        ("CREATE TABLE t (k int PRIMARY KEY) WITH COMPACT STORAGE", 41, "COMPACT STORAGE is not supported"),
+        (
+            "CREATE TABLE t (k int PRIMARY KEY) WITH comment = 'x' AND COMPACT STORAGE",
+            59,
+            "COMPACT STORAGE is not supported",
+        ),
+        ("CREATE TABLE t2 LIKE t", 17, "CREATE TABLE ... LIKE is not supported"),
+        (
+            "CREATE TABLE t (k int PRIMARY KEY, a address)",
+            38,
+            "the user-defined type 'address' is not supported",
+        ),
+        ("CREATE TABLE t (k int PRIMARY KEY, v vector<float, 3>)", 38, "the vector type is not supported"),
+        (
+            "CREATE TABLE t (k int PRIMARY KEY, v 'org.example.Type')",
+            38,
+            "a custom type ('class name') is not supported",
+        ),
+        (
+            "CREATE TABLE t (k int PRIMARY KEY, v text MASKED WITH DEFAULT)",
+            43,
+            "column masking (MASKED WITH) is not supported",
+        ),
+        (
+            "ALTER TABLE t ALTER v TYPE blob",
+            15,
+            "ALTER TABLE ... ALTER (changing a column's type or mask) is not supported",
+        ),
+        ("ALTER TABLE t DROP COMPACT STORAGE", 15, "DROP COMPACT STORAGE is not supported"),
+        (
+            "ALTER TABLE t DROP v USING TIMESTAMP 5",
+            22,
+            "ALTER TABLE DROP ... USING TIMESTAMP is not supported",
+        ),
+        ("ALTER TABLE IF EXISTS t ADD v int", 13, "ALTER TABLE IF EXISTS is not supported"),
+        ("ALTER TABLE t ADD IF NOT EXISTS v int", 15, "ALTER TABLE ADD IF NOT EXISTS is not supported"),
+        (
+            "ALTER KEYSPACE IF EXISTS ks WITH durable_writes = true",
+            16,
+            "ALTER KEYSPACE IF EXISTS is not supported",
+        ),
+        ("SELECT k, count(*) FROM t GROUP BY k", 27, "GROUP BY is not supported"),
+        ("SELECT CAST(a AS text) FROM t", 8, "CAST is not supported"),
+        ("SELECT maxwritetime(a) FROM t", 8, "MAXWRITETIME is not supported"),
+        ("SELECT a + 1 FROM t", 10, "arithmetic in selectors (+, -, *, /, %) is not supported"),
+        ("SELECT m['k'] FROM t", 9, "field and element selection in selectors (c.f, c[k]) is not supported"),
+        (
+            "SELECT (int) a FROM t",
+            8,
+            "parenthesised selectors, tuples and type hints in selectors is not supported",
+        ),
+        ("SELECT * FROM t WHERE k = 1 + 2", 29, "arithmetic on terms (+, -, *, /, %) is not supported"),
+        ("SELECT * FROM t WHERE k BETWEEN 1 AND 2", 25, "BETWEEN is not supported"),
+        ("SELECT * FROM t WHERE k LIKE 'a%'", 25, "LIKE is not supported"),
+        ("SELECT * FROM t WHERE k IS NOT NULL", 25, "IS NOT NULL is not supported"),
+        ("SELECT * FROM t WHERE k NOT IN (1)", 25, "NOT IN is not supported"),
+        (
+            "SELECT * FROM t WHERE m['k'] = 1",
+            24,
+            "a relation on a collection element (c[k] = v) is not supported",
+        ),
+        (
+            "SELECT * FROM t WHERE expr(idx, 'q')",
+            23,
+            "a custom index expression (expr(...)) is not supported",
+        ),
+        ("SELECT * FROM t ORDER BY v ANN OF [1.0, 2.0] LIMIT 1", 28, "ORDER BY ... ANN OF is not supported"),
+        ("INSERT INTO t (k, v) VALUES (1, (int) 2)", 33, "a type cast ((type) value) is not supported"),
+        (
+            "INSERT INTO t (k, v) VALUES (1, {street: 'x'})",
+            33,
+            "a user-defined type literal ({field: value}) is not supported",
+        ),
+        (
+            "UPDATE t SET a.f = 1 WHERE k = 1",
+            15,
+            "setting a user-defined type field (c.field = v) is not supported",
+        ),
+        (
+            "UPDATE t SET v = 1 WHERE k = 1 IF v = 0",
+            32,
+            "conditional updates on columns (IF col = ...) are not supported",
+        ),
+        ("DELETE FROM t WHERE k = 1 IF v = 0", 27, "LWT conditions on columns are not supported"),
+        ("DESCRIBE INDEX i", 10, "DESCRIBE INDEX is not supported"),
+        ("DESCRIBE FUNCTION ks.f", 10, "DESCRIBE FUNCTION is not supported"),
+        ("DESCRIBE TABLE t WITH INTERNALS", 18, "DESCRIBE ... WITH INTERNALS is not supported"),
+    ];
+    for (text, column, message) in cases {
+        assert_eq!(unsupported_error(text), (1, column, message.to_string()), "{text}");
+    }
+}
+
+#[test]
+fn syntax_errors_name_what_was_found() {
+    let cases = [
+        ("SELECT * FORM t", 10, "mismatched input 'FORM' expecting 'FROM'"),
+        ("SELECT a FORM t", 10, "mismatched input 'FORM' expecting 'FROM'"),
+        (
+            "SELEC * FROM t",
+            1,
+            "mismatched input 'SELEC' expecting one of 'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'BEGIN', 'USE', 'TRUNCATE', 'CREATE', 'ALTER', 'DROP', 'DESCRIBE'",
+        ),
+        ("SELECT * FROM t WHERE", 22, "unexpected end of input, expecting identifier"),
+        ("SELECT * FROM t WHERE a = 1 LIMT 5", 29, "mismatched input 'LIMT' expecting end of input"),
+        (
+            "SELECT * FROM t WHERE a 1",
+            25,
+            "mismatched input '1' expecting one of '=', '<', '<=', '>', '>=', '!=', 'IN', 'CONTAINS'",
+        ),
+        ("SELECT * FROM select", 15, "mismatched input 'select' expecting identifier"),
+        ("INSERT INTO t (a, b) VALUES (1, )", 33, "mismatched input ')' expecting a term"),
+        (
+            "INSERT INTO t (a) VALUES (1) USING TTL 'x'",
+            40,
+            "mismatched input ''x'' expecting an integer or bind marker",
+        ),
+        ("INSERT INTO t (a) VALUES (1) USING CONSISTENCY MOST", 48, "unknown consistency level 'MOST'"),
+        ("SELECT * FROM t USING CONSISTENCY", 34, "unexpected end of input, expecting a consistency level"),
+        ("SELECT * FROM t USING TTL 5", 23, "mismatched input 'TTL' expecting 'CONSISTENCY'"),
+        (
+            "DELETE FROM t USING TTL 5 WHERE k = 1",
+            21,
+            "mismatched input 'TTL' expecting 'TIMESTAMP' or 'CONSISTENCY'",
+        ),
+        ("DROP TABLE IF EXSTS t", 15, "mismatched input 'EXSTS' expecting 'EXISTS'"),
+        ("CREATE TABEL t (k int PRIMARY KEY)", 8, "mismatched input 'TABEL' expecting 'KEYSPACE' or 'TABLE'"),
+        (
+            "CREATE TABLE t (k nosuchtype PRIMARY KEY)",
+            19,
+            "the user-defined type 'nosuchtype' is not supported",
+        ),
+        (
+            "CREATE TABLE t (k int PRIMARY KEY) WITH CLUSTERING ORDER BY (c)",
+            63,
+            "mismatched input ')' expecting 'ASC'",
+        ),
+        (
+            "UPDATE t SET v = w + 1 WHERE k = 1",
+            18,
+            "Only expressions of the form X = X + <value> are supported.",
+        ),
+        (
+            "UPDATE t SET v = [1] + w WHERE k = 1",
+            24,
+            "Only expressions of the form X = <value> + X are supported.",
+        ),
+        ("UPDATE t SET v = 1 WHERE k = 1 IF", 34, "unexpected end of input, expecting 'EXISTS'"),
+        ("UPDATE t USING TTL 1 AND TTL 2 SET v = 1 WHERE k = 1", 26, "TTL is given twice in USING"),
+        ("SELECT * FROM t;;", 17, "mismatched input ';' expecting end of input"),
+        ("INSERT INTO t (a) VALUES (0xabc)", 27, "invalid blob literal '0xabc': odd number of hex digits"),
+        ("INSERT INTO t (a) VALUES ('unterminated)", 27, "unterminated string literal"),
+        ("SELECT * FROM t WHERE a = 1 # comment", 29, "unexpected character '#'"),
+        ("INSERT INTO t (a) VALUES (.5)", 27, "mismatched input '.' expecting a term"),
+        (
+            "",
+            1,
+            "unexpected end of input, expecting one of 'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'BEGIN', 'USE', 'TRUNCATE', 'CREATE', 'ALTER', 'DROP', 'DESCRIBE'",
+        ),
+        (
+            "CREATE TABLE t (k frozen<int> PRIMARY KEY)",
+            19,
+            "frozen<> is only allowed on collections, tuples, and user-defined types",
+        ),
+    ];
+    for (text, column, message) in cases {
+        let (line, col, msg) = match parse_statement(text) {
+            Err(Error::Syntax { line, column, message })
+            | Err(Error::Unsupported { line, column, message }) => (line, column, message),
+            other => panic!("{text:?}: expected an error, got {other:?}"),
+        };
+        assert_eq!((line, col, msg.as_str()), (1, column, message), "{text}");
+    }
+}
+
+#[test]
+fn errors_on_later_lines_point_at_line_and_column() {
+    let text = "SELECT a,\n       b FORM t\nWHERE k = 1";
+    assert_eq!(syntax_error(text), (2, 10, "mismatched input 'FORM' expecting 'FROM'".to_string()));
+    let text = "BEGIN BATCH\n  INSERT INTO t (k) VALUES (1);\n  SELECT * FROM t;\nAPPLY BATCH";
+    assert_eq!(
+        syntax_error(text),
+        (3, 3, "SELECT statements are not allowed in a batch (only INSERT, UPDATE and DELETE)".to_string())
+    );
+    let text = "CREATE TABLE t (\n  k int PRIMARY KEY,\n  v text\n) WITH COMPACT STORAGE";
+    assert_eq!(unsupported_error(text), (4, 8, "COMPACT STORAGE is not supported".to_string()));
+    let text = "SELECT * FROM t -- comment\n /* multi\n line */ WHERE k = 'é' AND x FORM";
+    assert_eq!(
+        syntax_error(text),
+        (
+            3,
+            30,
+            "mismatched input 'FORM' expecting one of '=', '<', '<=', '>', '>=', '!=', 'IN', 'CONTAINS'"
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn invalid_types_and_batch_members() {
+    assert_eq!(
+        parse_statement("CREATE TABLE t (k int PRIMARY KEY, l list<list<int>>)"),
+        Err(Error::Invalid(
+            "non-frozen collections are not allowed inside collections (use frozen<...>)".into()
+        ))
+    );
+    assert_eq!(
+        parse_statement("CREATE TABLE t (k int PRIMARY KEY, l set<counter>)"),
+        Err(Error::Invalid("counters are not allowed inside collections".into()))
+    );
+    assert_eq!(
+        syntax_error("BEGIN BATCH CREATE TABLE t (k int PRIMARY KEY) APPLY BATCH"),
+        (1, 13, "CREATE statements are not allowed in a batch (only INSERT, UPDATE and DELETE)".to_string())
+    );
+    assert_eq!(
+        syntax_error("BEGIN BATCH INSERT INTO t (k) VALUES (1) APPLY"),
+        (1, 47, "unexpected end of input, expecting 'BATCH'".to_string())
+    );
+    assert_eq!(
+        syntax_error("BEGIN BATCH foo APPLY BATCH"),
+        (1, 13, "mismatched input 'foo' expecting one of 'INSERT', 'UPDATE', 'DELETE', 'APPLY'".to_string())
+    );
+}
