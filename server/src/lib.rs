@@ -3,4 +3,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod config;
+pub mod error;
 pub mod node;
+pub mod query;
+pub mod schema;
+pub mod system;
+pub mod transport;

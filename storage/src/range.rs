@@ -45,6 +45,37 @@ impl KeyRange {
         KeyRange { start: Bound::Excluded(key), end }
     }
 
+    /// Keys whose token satisfies CQL's `token(pk) > a` / `>= a` and `< b` / `<= b` (each
+    /// bound optional, with its inclusivity).
+    pub fn token_bounds(lower: Option<(Token, bool)>, upper: Option<(Token, bool)>) -> Self {
+        let start = match lower {
+            None => Bound::Unbounded,
+            Some((t, true)) => Bound::Included(min_key_of(t)),
+            Some((t, false)) => match after_token(t) {
+                Bound::Excluded(k) => Bound::Included(k),
+                // Nothing is above the largest token.
+                _ => {
+                    let k = min_key_of(Token::MAX);
+                    return KeyRange { start: Bound::Included(k.clone()), end: Bound::Excluded(k) };
+                }
+            },
+        };
+        let end = match upper {
+            None => Bound::Unbounded,
+            Some((t, true)) => after_token(t),
+            Some((t, false)) => Bound::Excluded(min_key_of(t)),
+        };
+        KeyRange { start, end }
+    }
+
+    /// Partitions from `key` (inclusive) up to the optional token bound: how a paged scan
+    /// resumes inside the partition it stopped in.
+    pub fn after_inclusive(key: DecoratedKey, upper: Option<(Token, bool)>) -> Self {
+        let mut r = KeyRange::token_bounds(None, upper);
+        r.start = Bound::Included(key);
+        r
+    }
+
     /// True if `key` falls inside.
     pub fn contains(&self, key: &DecoratedKey) -> bool {
         let lo = match &self.start {
@@ -90,6 +121,19 @@ mod tests {
 
     fn k(t: Token, key: &'static [u8]) -> DecoratedKey {
         DecoratedKey { token: t, key: Bytes::from_static(key) }
+    }
+
+    #[test]
+    fn cql_token_bounds() {
+        let r = KeyRange::token_bounds(Some((10, false)), Some((20, true)));
+        assert!(!r.contains(&k(10, b"a")) && r.contains(&k(11, b"a")) && r.contains(&k(20, b"z")));
+        assert!(!r.contains(&k(21, b"a")));
+        let r = KeyRange::token_bounds(Some((10, true)), Some((20, false)));
+        assert!(r.contains(&k(10, b"a")) && !r.contains(&k(20, b"a")) && r.contains(&k(19, b"z")));
+        let r = KeyRange::token_bounds(Some((Token::MAX, false)), None);
+        assert!(!r.contains(&k(Token::MAX, b"a")));
+        let r = KeyRange::after_inclusive(k(5, b"b"), None);
+        assert!(r.contains(&k(5, b"b")) && !r.contains(&k(5, b"a")) && r.contains(&k(6, b"a")));
     }
 
     #[test]

@@ -3,4 +3,5 @@
 //! network and never links the server's internals.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod shell;
 pub mod sstable;

@@ -1,0 +1,72 @@
+//! Errors a request can end in, one variant per native-protocol error the server sends. The
+//! transport turns each into its error code and body in one place
+//! (`transport::error_response`).
+
+use bytes::Bytes;
+use cql::Consistency;
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QueryError {
+    /// 0x2000: the statement does not parse, or uses CQL Tessera does not support.
+    #[error("{0}")]
+    Syntax(String),
+    /// 0x2200: the statement is wrong for the schema or the values.
+    #[error("{0}")]
+    Invalid(String),
+    /// 0x2300: a bad keyspace or table configuration.
+    #[error("{0}")]
+    Config(String),
+    /// 0x2400: the keyspace or table exists (`table` empty for a keyspace).
+    #[error("{message}")]
+    AlreadyExists { keyspace: String, table: String, message: String },
+    /// 0x2500: no prepared statement with this id.
+    #[error("prepared statement {} not found", hex(.0))]
+    Unprepared(Bytes),
+    /// 0x1000: not enough live replicas for the consistency level.
+    #[error("Cannot achieve consistency level {consistency}: {required} replicas required, {alive} alive")]
+    Unavailable { consistency: Consistency, required: i32, alive: i32 },
+    /// 0x1001: the node is shedding load.
+    #[error("{0}")]
+    Overloaded(String),
+    /// 0x000A: a malformed request.
+    #[error("{0}")]
+    Protocol(String),
+    /// 0x0000: a bug or an I/O failure on the node.
+    #[error("{0}")]
+    Server(String),
+}
+
+fn hex(b: &Bytes) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl From<cql::Error> for QueryError {
+    fn from(e: cql::Error) -> Self {
+        match e {
+            cql::Error::Protocol(m) => QueryError::Protocol(m),
+            e @ (cql::Error::Syntax { .. } | cql::Error::Unsupported { .. }) => {
+                QueryError::Syntax(e.to_string())
+            }
+            cql::Error::Invalid(m) => QueryError::Invalid(m),
+        }
+    }
+}
+
+impl From<storage::Error> for QueryError {
+    fn from(e: storage::Error) -> Self {
+        match e {
+            storage::Error::Overloaded(m) => QueryError::Overloaded(m),
+            e => QueryError::Server(e.to_string()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for QueryError {
+    fn from(e: anyhow::Error) -> Self {
+        QueryError::Server(format!("{e:#}"))
+    }
+}
+
+/// `Result` with [`QueryError`].
+pub type QueryResult<T> = std::result::Result<T, QueryError>;

@@ -1,0 +1,593 @@
+//! INSERT, UPDATE and DELETE become [`storage::Mutation`]s, one per partition.
+//!
+//! | CQL | storage |
+//! |---|---|
+//! | INSERT | a row marker, plus a cell per column given |
+//! | `c = v` | a cell (`null` → a cell tombstone) |
+//! | non-frozen collection `c = v` | a collection tombstone at `timestamp - 1`, then one cell per element |
+//! | list element | path: 16 bytes, time-ordered (appends after, prepends before every existing element) |
+//! | set element / map key | path: the element's (key's) byte-comparable encoding; set cells are empty |
+//! | DELETE of a row / range / partition | row tombstone / range tombstone / partition tombstone |
+//! | DELETE of `c` / `m[k]` | cell tombstone / collection tombstone / element tombstone |
+//!
+//! Every cell of a statement gets the same timestamp: `USING TIMESTAMP`, else the client's
+//! timestamp from the frame, else the coordinator's clock.
+
+use super::bind::{Bound, bind, bind_i64, now_micros};
+use super::keys::{Restrictions, clustering_key};
+use crate::error::{QueryError, QueryResult};
+use crate::schema::{Column, ColumnKind, Table};
+use bytes::Bytes;
+use cql::CqlType;
+use cql::ast::{Assignment, Delete, DeleteTarget, Insert, InsertValues, Term, Update, Using};
+use cql::protocol::QueryParams;
+use cql::value::CqlValue;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use storage::{Cell, CellKey, DecoratedKey, DeletionTime, Mutation, Partition, RangeTombstone, Row};
+
+/// The write's timestamp and time to live.
+#[derive(Debug, Clone, Copy)]
+pub struct WriteTime {
+    pub timestamp: i64,
+    /// 0: no expiry.
+    pub ttl: u32,
+    pub now_secs: i64,
+}
+
+static LAST_MICROS: AtomicI64 = AtomicI64::new(0);
+
+/// A server timestamp, strictly increasing within this process.
+pub fn server_timestamp() -> i64 {
+    let now = now_micros();
+    let mut last = LAST_MICROS.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST_MICROS.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(x) => last = x,
+        }
+    }
+}
+
+/// Resolves `USING` against the request and the table defaults.
+pub fn write_time(
+    using: &Using,
+    table: &Table,
+    params: &QueryParams,
+    batch_ts: Option<i64>,
+) -> QueryResult<WriteTime> {
+    let timestamp = match &using.timestamp {
+        Some(t) => bind_i64(t, "timestamp", params)?.unwrap_or_else(server_timestamp),
+        None => batch_ts.or(params.timestamp).unwrap_or_else(server_timestamp),
+    };
+    let ttl = match &using.ttl {
+        Some(t) => match bind_i64(t, "ttl", params)? {
+            None => table.options.default_time_to_live as i64,
+            Some(v) if v < 0 => {
+                return Err(QueryError::Invalid(format!("A TTL must be greater or equal to 0, but was {v}")));
+            }
+            Some(v) if v > 630_720_000 => {
+                return Err(QueryError::Invalid(format!(
+                    "ttl is too large. requested ({v}) maximum (630720000)"
+                )));
+            }
+            Some(v) => v,
+        },
+        None => table.options.default_time_to_live as i64,
+    };
+    Ok(WriteTime { timestamp, ttl: ttl as u32, now_secs: now_micros().div_euclid(1_000_000) })
+}
+
+impl WriteTime {
+    fn cell(&self, value: Bytes) -> Cell {
+        if self.ttl > 0 {
+            Cell::expiring(self.timestamp, self.ttl, self.now_secs, value)
+        } else {
+            Cell::live(self.timestamp, value)
+        }
+    }
+
+    fn tombstone(&self) -> Cell {
+        Cell::tombstone(self.timestamp, self.now_secs)
+    }
+
+    fn deletion(&self) -> DeletionTime {
+        DeletionTime::new(self.timestamp, self.now_secs)
+    }
+}
+
+static LIST_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A list element path: `u64` time part then a `u64` sequence, big-endian. Appends use the
+/// current microseconds; prepends count down from a point before any real time.
+fn list_path(prepend: bool, i: usize) -> Bytes {
+    let seq = LIST_SEQ.fetch_add(1, Ordering::Relaxed);
+    let t = if prepend {
+        // Later prepends must sort before earlier ones; elements of one prepend keep their order.
+        let base = (1u64 << 50).saturating_sub(now_micros().max(0) as u64);
+        base.saturating_mul(1024).saturating_add(i as u64)
+    } else {
+        let base = now_micros().max(0) as u64;
+        (1u64 << 63) | base.saturating_mul(1024).saturating_add(i as u64)
+    };
+    let mut out = Vec::with_capacity(16);
+    out.extend_from_slice(&t.to_be_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    Bytes::from(out)
+}
+
+fn elements(ty: &CqlType, value: &[u8]) -> QueryResult<CqlValue> {
+    Ok(CqlValue::deserialize(ty, value)?)
+}
+
+fn comparable(ty: &CqlType, v: &CqlValue) -> QueryResult<Bytes> {
+    let bytes = v.to_bytes(ty)?;
+    let mut out = Vec::new();
+    cql::value::encode_comparable(ty, &bytes, false, &mut out)?;
+    Ok(Bytes::from(out))
+}
+
+/// Adds the cells for `value` assigned to collection column `c` (added to what is there
+/// unless `replace`).
+fn put_collection(
+    row: &mut Row,
+    c: &Column,
+    value: Option<&[u8]>,
+    wt: &WriteTime,
+    replace: bool,
+    prepend: bool,
+) -> QueryResult<()> {
+    let col = Bytes::from(c.name.clone().into_bytes());
+    if replace {
+        row.complex_deletions.insert(col.clone(), DeletionTime::new(wt.timestamp - 1, wt.now_secs));
+    }
+    let Some(value) = value else { return Ok(()) };
+    match (&c.ty, elements(&c.ty, value)?) {
+        (CqlType::List(et), CqlValue::List(items)) => {
+            for (i, v) in items.iter().enumerate() {
+                row.cells.insert(
+                    CellKey::element(col.clone(), list_path(prepend, i)),
+                    wt.cell(Bytes::from(v.to_bytes(et)?)),
+                );
+            }
+        }
+        (CqlType::Set(et), CqlValue::Set(items) | CqlValue::List(items)) => {
+            for v in &items {
+                row.cells.insert(CellKey::element(col.clone(), comparable(et, v)?), wt.cell(Bytes::new()));
+            }
+        }
+        (CqlType::Map(kt, vt), CqlValue::Map(entries)) => {
+            for (k, v) in &entries {
+                row.cells.insert(
+                    CellKey::element(col.clone(), comparable(kt, k)?),
+                    wt.cell(Bytes::from(v.to_bytes(vt)?)),
+                );
+            }
+        }
+        (CqlType::Set(_), CqlValue::Map(m)) if m.is_empty() => {}
+        (_, CqlValue::Empty) => {}
+        (ty, _) => {
+            return Err(QueryError::Invalid(format!("Invalid value for column {} of type {ty}", c.name)));
+        }
+    }
+    Ok(())
+}
+
+/// Sets column `c` of `row` to `value`.
+fn set_column(row: &mut Row, c: &Column, value: Bound, wt: &WriteTime) -> QueryResult<()> {
+    let value = match value {
+        Bound::Unset => return Ok(()),
+        Bound::Null => None,
+        Bound::Value(b) => Some(b),
+    };
+    if c.ty.is_multi_cell() {
+        return put_collection(row, c, value.as_deref(), wt, true, false);
+    }
+    let key = CellKey::simple(Bytes::from(c.name.clone().into_bytes()));
+    let cell = match value {
+        Some(v) => wt.cell(v),
+        None => wt.tombstone(),
+    };
+    row.cells.insert(key, cell);
+    Ok(())
+}
+
+fn table_column<'a>(table: &'a Table, name: &str) -> QueryResult<&'a Column> {
+    table.column(name).ok_or_else(|| {
+        QueryError::Invalid(format!(
+            "Undefined column name {name} in table {}.{}",
+            table.keyspace, table.name
+        ))
+    })
+}
+
+/// Groups rows and deletions per partition key.
+#[derive(Default)]
+pub struct Mutations {
+    parts: BTreeMap<Bytes, Partition>,
+}
+
+impl Mutations {
+    fn partition(&mut self, key: &Bytes) -> &mut Partition {
+        self.parts.entry(key.clone()).or_default()
+    }
+
+    /// The mutations for table `table`.
+    pub fn into_mutations(self, table: &Table) -> Vec<Mutation> {
+        self.parts.into_iter().map(|(k, p)| Mutation::new(table.id, DecoratedKey::new(k), p)).collect()
+    }
+
+    /// Folds another statement's changes in (batches).
+    pub fn merge(&mut self, other: Mutations) {
+        for (k, p) in other.parts {
+            match self.parts.get_mut(&k) {
+                Some(mine) => mine.merge(p),
+                None => {
+                    self.parts.insert(k, p);
+                }
+            }
+        }
+    }
+}
+
+fn check_key_complete(table: &Table, r: &Restrictions, what: &str, rows: bool) -> QueryResult<()> {
+    if r.partition.is_none() {
+        let names: Vec<&str> = table.partition_key().map(|c| c.name.as_str()).collect();
+        return Err(QueryError::Invalid(format!(
+            "Some partition key parts are missing: {}",
+            names.join(", ")
+        )));
+    }
+    if !r.filters.is_empty() || r.token_lower.is_some() || r.token_upper.is_some() {
+        return Err(QueryError::Invalid(format!(
+            "Only primary key columns restricted by = or IN are allowed in the WHERE clause of {what}"
+        )));
+    }
+    if rows && !r.selects_whole_rows(table) {
+        let missing: Vec<&str> =
+            table.clustering().skip(r.clustering_eq.len()).map(|c| c.name.as_str()).collect();
+        return Err(QueryError::Invalid(format!("Some clustering keys are missing: {}", missing.join(", "))));
+    }
+    Ok(())
+}
+
+/// The clustering keys of every row an UPDATE or DELETE names.
+fn row_keys(table: &Table, r: &Restrictions) -> QueryResult<Vec<Bytes>> {
+    let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
+    for values in &r.clustering_eq {
+        combos = combos
+            .into_iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut q = p.clone();
+                    q.push(v.clone());
+                    q
+                })
+            })
+            .collect();
+    }
+    combos.iter().map(|c| clustering_key(table, c).map(Bytes::from)).collect()
+}
+
+/// The changes an INSERT makes.
+pub fn insert(
+    table: &Table,
+    ins: &Insert,
+    params: &QueryParams,
+    batch_ts: Option<i64>,
+) -> QueryResult<Mutations> {
+    let InsertValues::Values { columns, values } = &ins.values else {
+        return Err(QueryError::Invalid("INSERT JSON is not supported yet".into()));
+    };
+    if columns.len() != values.len() {
+        return Err(QueryError::Invalid(format!(
+            "Unmatched column names/values: {} columns, {} values",
+            columns.len(),
+            values.len()
+        )));
+    }
+    let wt = write_time(&ins.using, table, params, batch_ts)?;
+    let mut pk: Vec<Option<Bytes>> = vec![None; table.partition_key().count()];
+    let mut ck: Vec<Option<Bytes>> = vec![None; table.clustering().count()];
+    let mut row = Row::default();
+    let mut static_row = Row::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, term) in columns.iter().zip(values) {
+        let c = table_column(table, name)?;
+        if seen.contains(&name.as_str()) {
+            return Err(QueryError::Invalid(format!("Multiple definitions found for column {name}")));
+        }
+        seen.push(name);
+        let v = bind(term, &c.ty, params)?;
+        match c.kind {
+            ColumnKind::PartitionKey => {
+                pk[c.position as usize] = Some(v.required(&format!("partition key part {name}"))?)
+            }
+            ColumnKind::Clustering => {
+                ck[c.position as usize] = Some(v.required(&format!("clustering column {name}"))?)
+            }
+            ColumnKind::Static => set_column(&mut static_row, c, v, &wt)?,
+            ColumnKind::Regular => set_column(&mut row, c, v, &wt)?,
+        }
+    }
+    let missing = |kind: ColumnKind| -> Vec<String> {
+        table
+            .columns
+            .iter()
+            .filter(|c| c.kind == kind && !seen.contains(&c.name.as_str()))
+            .map(|c| c.name.clone())
+            .collect()
+    };
+    let pk: Vec<Bytes> = match pk.into_iter().collect::<Option<Vec<_>>>() {
+        Some(v) => v,
+        None => {
+            return Err(QueryError::Invalid(format!(
+                "Some partition key parts are missing: {}",
+                missing(ColumnKind::PartitionKey).join(", ")
+            )));
+        }
+    };
+    let only_static = row.cells.is_empty() && !static_row.cells.is_empty() && ck.iter().all(Option::is_none);
+    let mut m = Mutations::default();
+    let key = super::keys::partition_key(&pk);
+    let p = m.partition(&key);
+    if !static_row.is_empty() {
+        p.static_row = static_row;
+    }
+    if only_static {
+        return Ok(m);
+    }
+    let ck: Vec<Bytes> = match ck.into_iter().collect::<Option<Vec<_>>>() {
+        Some(v) => v,
+        None => {
+            return Err(QueryError::Invalid(format!(
+                "Some clustering keys are missing: {}",
+                missing(ColumnKind::Clustering).join(", ")
+            )));
+        }
+    };
+    row.marker = Some(wt.cell(Bytes::new()));
+    let clustering = Bytes::from(clustering_key(table, &ck)?);
+    p.rows.insert(clustering, row);
+    Ok(m)
+}
+
+/// The changes an UPDATE makes.
+pub fn update(
+    table: &Table,
+    up: &Update,
+    params: &QueryParams,
+    batch_ts: Option<i64>,
+) -> QueryResult<Mutations> {
+    let wt = write_time(&up.using, table, params, batch_ts)?;
+    let r = Restrictions::analyse(table, &up.where_clause, params)?;
+    let only_static = up.assignments.iter().all(|a| {
+        let name = match a {
+            Assignment::Set { column, .. }
+            | Assignment::SetElement { column, .. }
+            | Assignment::Add { column, .. }
+            | Assignment::Prepend { column, .. }
+            | Assignment::Remove { column, .. } => column,
+        };
+        table.column(name).is_some_and(|c| c.kind == ColumnKind::Static)
+    });
+    check_key_complete(table, &r, "UPDATE", !only_static)?;
+    let mut row = Row::default();
+    let mut static_row = Row::default();
+    for a in &up.assignments {
+        let name = match a {
+            Assignment::Set { column, .. }
+            | Assignment::SetElement { column, .. }
+            | Assignment::Add { column, .. }
+            | Assignment::Prepend { column, .. }
+            | Assignment::Remove { column, .. } => column,
+        };
+        let c = table_column(table, name)?;
+        if matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
+            return Err(QueryError::Invalid(format!("PRIMARY KEY part {name} found in SET part")));
+        }
+        let target = if c.kind == ColumnKind::Static { &mut static_row } else { &mut row };
+        assign(target, c, a, params, &wt)?;
+    }
+    let mut m = Mutations::default();
+    let clusterings = if only_static { Vec::new() } else { row_keys(table, &r)? };
+    for key in r.partition_keys() {
+        let p = m.partition(&key);
+        if !static_row.is_empty() {
+            p.static_row.merge(static_row.clone());
+        }
+        for ck in &clusterings {
+            p.rows.insert(ck.clone(), row.clone());
+        }
+    }
+    Ok(m)
+}
+
+fn assign(
+    row: &mut Row,
+    c: &Column,
+    a: &Assignment,
+    params: &QueryParams,
+    wt: &WriteTime,
+) -> QueryResult<()> {
+    let col = Bytes::from(c.name.clone().into_bytes());
+    match a {
+        Assignment::Set { value, .. } => set_column(row, c, bind(value, &c.ty, params)?, wt),
+        Assignment::Add { value, .. } | Assignment::Prepend { value, .. } => {
+            if !c.ty.is_multi_cell() {
+                return Err(QueryError::Invalid(format!(
+                    "Invalid operation ({} = {} + ?) for non counter column {}",
+                    c.name, c.name, c.name
+                )));
+            }
+            if matches!(a, Assignment::Prepend { .. }) && !matches!(c.ty, CqlType::List(_)) {
+                return Err(QueryError::Invalid(format!(
+                    "Invalid operation (prepend) for non-list column {}",
+                    c.name
+                )));
+            }
+            let ty = match (&c.ty, value) {
+                // `s = s + {}` parses as an empty map.
+                (CqlType::Set(_), Term::Map(m)) if m.is_empty() => return Ok(()),
+                (t, _) => t,
+            };
+            match bind(value, ty, params)? {
+                Bound::Value(b) => {
+                    put_collection(row, c, Some(&b), wt, false, matches!(a, Assignment::Prepend { .. }))
+                }
+                Bound::Null | Bound::Unset => Ok(()),
+            }
+        }
+        Assignment::Remove { value, .. } => match &c.ty {
+            CqlType::Set(et) => {
+                if let Bound::Value(b) = bind(value, &c.ty, params)?
+                    && let CqlValue::Set(items) | CqlValue::List(items) = elements(&c.ty, &b)?
+                {
+                    for v in &items {
+                        row.cells.insert(CellKey::element(col.clone(), comparable(et, v)?), wt.tombstone());
+                    }
+                }
+                Ok(())
+            }
+            CqlType::Map(kt, _) => {
+                let set_ty = CqlType::Set(kt.clone());
+                if let Bound::Value(b) = bind(value, &set_ty, params)?
+                    && let CqlValue::Set(items) | CqlValue::List(items) = elements(&set_ty, &b)?
+                {
+                    for k in &items {
+                        row.cells.insert(CellKey::element(col.clone(), comparable(kt, k)?), wt.tombstone());
+                    }
+                }
+                Ok(())
+            }
+            CqlType::List(_) => Err(QueryError::Invalid(format!(
+                "removing list elements by value ({0} = {0} - [...]) is not supported yet",
+                c.name
+            ))),
+            _ => Err(QueryError::Invalid(format!(
+                "Invalid operation ({0} = {0} - ?) for non collection column {0}",
+                c.name
+            ))),
+        },
+        Assignment::SetElement { key, value, .. } => match &c.ty {
+            CqlType::Map(kt, vt) => {
+                let k = bind(key, kt, params)?.required("map key")?;
+                let path = comparable(kt, &CqlValue::deserialize(kt, &k)?)?;
+                let cell = match bind(value, vt, params)? {
+                    Bound::Value(v) => wt.cell(v),
+                    Bound::Null => wt.tombstone(),
+                    Bound::Unset => return Ok(()),
+                };
+                row.cells.insert(CellKey::element(col, path), cell);
+                Ok(())
+            }
+            CqlType::List(_) => Err(QueryError::Invalid(format!(
+                "setting a list element by index ({}[i] = ?) is not supported yet",
+                c.name
+            ))),
+            _ => Err(QueryError::Invalid(format!(
+                "Invalid operation ({}[?] = ?) for non map column {}",
+                c.name, c.name
+            ))),
+        },
+    }
+}
+
+/// The changes a DELETE makes.
+pub fn delete(
+    table: &Table,
+    del: &Delete,
+    params: &QueryParams,
+    batch_ts: Option<i64>,
+) -> QueryResult<Mutations> {
+    if del.using.ttl.is_some() {
+        return Err(QueryError::Invalid("Cannot provide custom TTL for DELETE statements".into()));
+    }
+    let wt = write_time(&del.using, table, params, batch_ts)?;
+    let r = Restrictions::analyse(table, &del.where_clause, params)?;
+    check_key_complete(table, &r, "DELETE", false)?;
+    let mut m = Mutations::default();
+    let keys = r.partition_keys();
+    if del.targets.is_empty() {
+        let slices = r.clustering_slices(table)?;
+        for key in &keys {
+            let p = m.partition(key);
+            match &slices {
+                None => p.deletion = wt.deletion(),
+                Some(_) if r.selects_whole_rows(table) => {
+                    for ck in row_keys(table, &r)? {
+                        p.rows.insert(ck, Row { deletion: wt.deletion(), ..Default::default() });
+                    }
+                }
+                Some(sl) => {
+                    for s in sl {
+                        p.range_tombstones.push(RangeTombstone { range: s.clone(), deletion: wt.deletion() });
+                    }
+                }
+            }
+        }
+        return Ok(m);
+    }
+    // Column deletions: whole rows must be named, unless only static columns are deleted.
+    let only_static = del.targets.iter().all(|t| {
+        let name = match t {
+            DeleteTarget::Column(c) | DeleteTarget::Element { column: c, .. } => c,
+        };
+        table.column(name).is_some_and(|c| c.kind == ColumnKind::Static)
+    });
+    if !only_static && !r.selects_whole_rows(table) {
+        return Err(QueryError::Invalid("Range deletions are not supported for specific columns".into()));
+    }
+    let mut row = Row::default();
+    let mut static_row = Row::default();
+    for t in &del.targets {
+        let name = match t {
+            DeleteTarget::Column(c) | DeleteTarget::Element { column: c, .. } => c,
+        };
+        let c = table_column(table, name)?;
+        if matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) {
+            return Err(QueryError::Invalid(format!(
+                "Invalid identifier {name} for deletion (should not be a PRIMARY KEY part)"
+            )));
+        }
+        let target = if c.kind == ColumnKind::Static { &mut static_row } else { &mut row };
+        let col = Bytes::from(c.name.clone().into_bytes());
+        match t {
+            DeleteTarget::Column(_) if c.ty.is_multi_cell() => {
+                target.complex_deletions.insert(col, wt.deletion());
+            }
+            DeleteTarget::Column(_) => {
+                target.cells.insert(CellKey::simple(col), wt.tombstone());
+            }
+            DeleteTarget::Element { key, .. } => match &c.ty {
+                CqlType::Map(kt, _) | CqlType::Set(kt) => {
+                    let k = bind(key, kt, params)?.required("element")?;
+                    let path = comparable(kt, &CqlValue::deserialize(kt, &k)?)?;
+                    target.cells.insert(CellKey::element(col, path), wt.tombstone());
+                }
+                CqlType::List(_) => {
+                    return Err(QueryError::Invalid(format!(
+                        "deleting a list element by index ({name}[i]) is not supported yet"
+                    )));
+                }
+                _ => {
+                    return Err(QueryError::Invalid(format!(
+                        "Invalid element deletion for non-collection column {name}"
+                    )));
+                }
+            },
+        }
+    }
+    let clusterings = if only_static { Vec::new() } else { row_keys(table, &r)? };
+    for key in &keys {
+        let p = m.partition(key);
+        if !static_row.is_empty() {
+            p.static_row.merge(static_row.clone());
+        }
+        for ck in &clusterings {
+            p.rows.insert(ck.clone(), row.clone());
+        }
+    }
+    Ok(m)
+}

@@ -1,0 +1,42 @@
+//! The real Python `cassandra-driver` against a real node: connection and metadata, every
+//! type, clustering slices and order, collections, prepared statements, batches, paging
+//! through 10,000 rows, TTL and `USING TIMESTAMP`, error codes, token scans. The checks live
+//! in `tests/python/driver_e2e.py`; each test here runs one of them against its own node.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{TestNode, assert_success, run_python};
+
+fn run(test: &str) {
+    let node = TestNode::start();
+    let out = run_python(&node, "driver_e2e.py", &[test]);
+    assert_success(&out, test);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("ok   {test}")), "{test} did not run:\n{stdout}");
+}
+
+macro_rules! driver_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                run(stringify!($name));
+            }
+        )*
+    };
+}
+
+driver_tests!(
+    test_connect_reads_system_tables,
+    test_schema_metadata_follows_ddl,
+    test_every_type_round_trips,
+    test_clustering_order_and_slices,
+    test_updates_deletes_and_collections,
+    test_prepared_statements_and_routing,
+    test_batches,
+    test_paging_through_10000_rows,
+    test_ttl_and_timestamps,
+    test_error_codes,
+    test_truncate_and_token_scans,
+);

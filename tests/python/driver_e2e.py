@@ -1,0 +1,275 @@
+"""End-to-end checks with the real Python cassandra-driver against one Tessera node.
+
+Usage: driver_e2e.py HOST PORT [TEST ...]
+Each test_* function runs in its own fresh keyspace; the script exits non-zero if any fails,
+printing which and why.
+"""
+
+import datetime
+import decimal
+import ipaddress
+import sys
+import time
+import traceback
+import uuid
+
+from cassandra import ConsistencyLevel, InvalidRequest, AlreadyExists, Unavailable
+from cassandra.cluster import Cluster, NoHostAvailable
+from cassandra.protocol import SyntaxException
+from cassandra.query import BatchStatement, SimpleStatement, BatchType
+from cassandra.util import Date, Time, OrderedMapSerializedKey, SortedSet
+
+HOST, PORT = sys.argv[1], int(sys.argv[2])
+ONLY = sys.argv[3:]
+
+
+def connect():
+    cluster = Cluster([HOST], port=PORT, connect_timeout=10, control_connection_timeout=10)
+    return cluster, cluster.connect()
+
+
+def fresh_keyspace(session, name):
+    session.execute(f"DROP KEYSPACE IF EXISTS {name}")
+    session.execute(
+        f"CREATE KEYSPACE {name} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+    )
+    session.set_keyspace(name)
+
+
+def test_connect_reads_system_tables(session):
+    row = session.execute("SELECT release_version, cluster_name, partitioner FROM system.local WHERE key='local'").one()
+    assert row.release_version.startswith("4."), row.release_version
+    assert row.partitioner.endswith("Murmur3Partitioner")
+    meta = session.cluster.metadata
+    assert "system_schema" in meta.keyspaces
+    assert "local" in meta.keyspaces["system"].tables
+
+
+def test_schema_metadata_follows_ddl(session):
+    session.execute("CREATE TABLE t (pk int, ck text, v int, s text static, PRIMARY KEY (pk, ck)) WITH CLUSTERING ORDER BY (ck DESC)")
+    meta = session.cluster.metadata.keyspaces["ks_schema_metadata_follows_ddl"]
+    t = meta.tables["t"]
+    assert [c.name for c in t.partition_key] == ["pk"]
+    assert [c.name for c in t.clustering_key] == ["ck"]
+    assert t.columns["s"].is_static
+    assert t.clustering_key[0].is_reversed
+    session.execute("ALTER TABLE t ADD extra bigint")
+    assert "extra" in session.cluster.metadata.keyspaces["ks_schema_metadata_follows_ddl"].tables["t"].columns
+    session.execute("DROP TABLE t")
+    assert "t" not in session.cluster.metadata.keyspaces["ks_schema_metadata_follows_ddl"].tables
+
+
+def test_every_type_round_trips(session):
+    session.execute(
+        """CREATE TABLE types (k int PRIMARY KEY, a ascii, b bigint, bl blob, bo boolean, d date, de decimal,
+        do double, f float, i inet, it int, si smallint, ti tinyint, tm time, ts timestamp, tu timeuuid,
+        u uuid, tx text, vi varint, vc varchar, tp frozen<tuple<int, text>>, l list<int>, s set<text>,
+        m map<text, int>, fl frozen<list<int>>, fs frozen<set<int>>, fm frozen<map<int, text>>)"""
+    )
+    values = dict(
+        k=1, a="ascii", b=-(2**62), bl=b"\x00\xff", bo=True, d=Date(datetime.date(2024, 2, 29)),
+        de=decimal.Decimal("-12.345"), do=1.5, f=2.5, i=ipaddress.ip_address("10.1.2.3"), it=-7, si=300,
+        ti=-5, tm=Time(datetime.time(12, 34, 56, 789000)),
+        ts=datetime.datetime(2024, 1, 2, 3, 4, 5, 678000), tu=uuid.uuid1(), u=uuid.uuid4(), tx="héllo",
+        vi=12345678901234567890123, vc="v", tp=(1, "x"), l=[3, 1, 2], s={"b", "a"}, m={"x": 1, "y": 2},
+        fl=[1, 2], fs={5, 4}, fm={1: "a"},
+    )
+    cols = ", ".join(values)
+    marks = ", ".join("%s" for _ in values)
+    session.execute(f"INSERT INTO types ({cols}) VALUES ({marks})", list(values.values()))
+    row = session.execute("SELECT * FROM types WHERE k = 1").one()._asdict()
+    for name, want in values.items():
+        got = row[name]
+        if name == "i":
+            got = ipaddress.ip_address(got)
+        if name in ("s", "fs"):
+            got, want = set(got), set(want)
+        if name in ("m", "fm"):
+            got = dict(got)
+        if name in ("l", "fl"):
+            got = list(got)
+        assert got == want, f"{name}: wrote {want!r}, read {got!r}"
+    # Literals in the statement text, too.
+    session.execute(
+        "INSERT INTO types (k, it, tx, l, m, u, bl) VALUES (2, 42, 'it''s', [1, 2], {'a': 1}, "
+        "5b6962dd-3f90-4c93-8f61-eabfa4a803e2, 0xcafe)"
+    )
+    row = session.execute("SELECT it, tx, l, m, u, bl FROM types WHERE k = 2").one()
+    assert (row.it, row.tx, list(row.l), dict(row.m), str(row.u), row.bl) == (
+        42, "it's", [1, 2], {"a": 1}, "5b6962dd-3f90-4c93-8f61-eabfa4a803e2", b"\xca\xfe"
+    ), row
+
+
+def test_clustering_order_and_slices(session):
+    session.execute("CREATE TABLE c (pk int, ck int, v text, PRIMARY KEY (pk, ck))")
+    for i in range(10):
+        session.execute("INSERT INTO c (pk, ck, v) VALUES (1, %s, %s)", (i, str(i)))
+    got = [r.ck for r in session.execute("SELECT ck FROM c WHERE pk = 1 AND ck >= 3 AND ck < 7")]
+    assert got == [3, 4, 5, 6], got
+    got = [r.ck for r in session.execute("SELECT ck FROM c WHERE pk = 1 ORDER BY ck DESC LIMIT 3")]
+    assert got == [9, 8, 7], got
+    got = [r.ck for r in session.execute("SELECT ck FROM c WHERE pk = 1 AND ck IN (2, 5, 8)")]
+    assert got == [2, 5, 8], got
+    session.execute("CREATE TABLE d (pk int, ck int, v text, PRIMARY KEY (pk, ck)) WITH CLUSTERING ORDER BY (ck DESC)")
+    for i in [-5, 0, 7, 100]:
+        session.execute("INSERT INTO d (pk, ck, v) VALUES (1, %s, 'x')", (i,))
+    got = [r.ck for r in session.execute("SELECT ck FROM d WHERE pk = 1")]
+    assert got == [100, 7, 0, -5], got
+    got = [r.ck for r in session.execute("SELECT ck FROM d WHERE pk = 1 AND ck > 0")]
+    assert got == [100, 7], got
+
+
+def test_updates_deletes_and_collections(session):
+    session.execute("CREATE TABLE u (pk int, ck int, n int, l list<int>, s set<text>, m map<text, int>, PRIMARY KEY (pk, ck))")
+    session.execute("UPDATE u SET n = 1, l = [1], s = {'a'}, m = {'k': 1} WHERE pk = 1 AND ck = 1")
+    session.execute("UPDATE u SET l = l + [2], s = s + {'b'}, m['j'] = 2 WHERE pk = 1 AND ck = 1")
+    session.execute("UPDATE u SET l = [0] + l, s = s - {'a'} WHERE pk = 1 AND ck = 1")
+    row = session.execute("SELECT n, l, s, m FROM u WHERE pk = 1 AND ck = 1").one()
+    assert list(row.l) == [0, 1, 2], row.l
+    assert set(row.s) == {"b"}, row.s
+    assert dict(row.m) == {"k": 1, "j": 2}, row.m
+    session.execute("DELETE m['k'] FROM u WHERE pk = 1 AND ck = 1")
+    session.execute("DELETE n FROM u WHERE pk = 1 AND ck = 1")
+    row = session.execute("SELECT n, m FROM u WHERE pk = 1 AND ck = 1").one()
+    assert row.n is None and dict(row.m) == {"j": 2}, row
+    for ck in range(2, 6):
+        session.execute("INSERT INTO u (pk, ck, n) VALUES (1, %s, %s)", (ck, ck))
+    session.execute("DELETE FROM u WHERE pk = 1 AND ck > 3")
+    assert [r.ck for r in session.execute("SELECT ck FROM u WHERE pk = 1")] == [1, 2, 3]
+    session.execute("DELETE FROM u WHERE pk = 1 AND ck = 2")
+    assert [r.ck for r in session.execute("SELECT ck FROM u WHERE pk = 1")] == [1, 3]
+    session.execute("DELETE FROM u WHERE pk = 1")
+    assert list(session.execute("SELECT * FROM u WHERE pk = 1")) == []
+
+
+def test_prepared_statements_and_routing(session):
+    session.execute("CREATE TABLE p (a int, b text, v int, PRIMARY KEY ((a, b)))")
+    ins = session.prepare("INSERT INTO p (a, b, v) VALUES (?, ?, ?)")
+    assert ins.routing_key_indexes == [0, 1], ins.routing_key_indexes
+    for i in range(20):
+        session.execute(ins, (i, str(i), i * 10))
+    sel = session.prepare("SELECT v FROM p WHERE a = ? AND b = ?")
+    assert session.execute(sel, (7, "7")).one().v == 70
+    named = session.prepare("SELECT v FROM p WHERE a = :x AND b = :y")
+    assert session.execute(named, {"x": 3, "y": "3"}).one().v == 30
+
+
+def test_batches(session):
+    session.execute("CREATE TABLE b (pk int, ck int, v int, PRIMARY KEY (pk, ck))")
+    ins = session.prepare("INSERT INTO b (pk, ck, v) VALUES (?, ?, ?)")
+    batch = BatchStatement(batch_type=BatchType.LOGGED)
+    for i in range(5):
+        batch.add(ins, (1, i, i))
+    batch.add(SimpleStatement("UPDATE b SET v = 99 WHERE pk = 2 AND ck = 0"))
+    session.execute(batch)
+    assert len(list(session.execute("SELECT * FROM b WHERE pk = 1"))) == 5
+    assert session.execute("SELECT v FROM b WHERE pk = 2 AND ck = 0").one().v == 99
+    session.execute(
+        "BEGIN UNLOGGED BATCH INSERT INTO b (pk, ck, v) VALUES (3, 0, 1); "
+        "INSERT INTO b (pk, ck, v) VALUES (3, 1, 2); APPLY BATCH"
+    )
+    assert len(list(session.execute("SELECT * FROM b WHERE pk = 3"))) == 2
+    session.execute("BEGIN BATCH APPLY BATCH")
+
+
+def test_paging_through_10000_rows(session):
+    session.execute("CREATE TABLE pg (pk int, ck int, v int, PRIMARY KEY (pk, ck))")
+    ins = session.prepare("INSERT INTO pg (pk, ck, v) VALUES (?, ?, ?)")
+    for i in range(10000):
+        session.execute_async(ins, (i % 7, i, i))
+    time.sleep(0)
+    # Wait for the writes (execute_async futures) by reading back with paging.
+    deadline = time.time() + 60
+    while True:
+        stmt = SimpleStatement("SELECT ck FROM pg", fetch_size=333)
+        cks = [r.ck for r in session.execute(stmt)]
+        if len(cks) == 10000 or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert sorted(cks) == list(range(10000)), len(cks)
+    stmt = SimpleStatement("SELECT ck FROM pg WHERE pk = 3", fetch_size=100)
+    rs = session.execute(stmt)
+    assert rs.has_more_pages
+    got = [r.ck for r in rs]
+    assert got == [i for i in range(10000) if i % 7 == 3], len(got)
+
+
+def test_ttl_and_timestamps(session):
+    session.execute("CREATE TABLE tt (k int PRIMARY KEY, v text)")
+    session.execute("INSERT INTO tt (k, v) VALUES (1, 'a') USING TTL 2")
+    row = session.execute("SELECT v, ttl(v) FROM tt WHERE k = 1").one()
+    assert row.v == "a" and 0 < row[1] <= 2, row
+    time.sleep(3.1)
+    assert session.execute("SELECT * FROM tt WHERE k = 1").one() is None
+    session.execute("INSERT INTO tt (k, v) VALUES (2, 'new') USING TIMESTAMP 2000")
+    session.execute("INSERT INTO tt (k, v) VALUES (2, 'old') USING TIMESTAMP 1000")
+    row = session.execute("SELECT v, writetime(v) FROM tt WHERE k = 2").one()
+    assert row.v == "new" and row[1] == 2000, row
+
+
+def test_error_codes(session):
+    session.execute("CREATE TABLE e (k int PRIMARY KEY, v int)")
+    cases = [
+        ("SELEKT * FROM e", SyntaxException),
+        ("SELECT * FROM nope", InvalidRequest),
+        ("INSERT INTO e (k, v) VALUES ('x', 1)", InvalidRequest),
+        ("CREATE TABLE e (k int PRIMARY KEY)", AlreadyExists),
+    ]
+    for q, exc in cases:
+        try:
+            session.execute(q)
+        except exc:
+            continue
+        except Exception as e:  # noqa: BLE001
+            raise AssertionError(f"{q!r}: expected {exc.__name__}, got {type(e).__name__}: {e}")
+        raise AssertionError(f"{q!r}: expected {exc.__name__}, got success")
+    try:
+        session.execute(SimpleStatement("SELECT * FROM e", consistency_level=ConsistencyLevel.TWO))
+        raise AssertionError("expected Unavailable")
+    except Unavailable as e:
+        assert e.required_replicas == 2 and e.alive_replicas == 1, e
+    try:
+        session.execute("INSERT INTO e (k, v) VALUES (1, 1) USING CONSISTENCY THREE")
+        raise AssertionError("expected Unavailable")
+    except Unavailable as e:
+        assert e.required_replicas == 3, e
+
+
+def test_truncate_and_token_scans(session):
+    session.execute("CREATE TABLE tk (k int PRIMARY KEY, v int)")
+    for i in range(50):
+        session.execute("INSERT INTO tk (k, v) VALUES (%s, %s)", (i, i))
+    toks = [(r[0], r.k) for r in session.execute("SELECT token(k), k FROM tk")]
+    assert len(toks) == 50 and [t for t, _ in toks] == sorted(t for t, _ in toks)
+    mid = toks[25][0]
+    low = [r.k for r in session.execute("SELECT k FROM tk WHERE token(k) <= %s", (mid,))]
+    high = [r.k for r in session.execute("SELECT k FROM tk WHERE token(k) > %s", (mid,))]
+    assert len(low) == 26 and len(high) == 24 and not set(low) & set(high)
+    assert session.execute("SELECT count(*) FROM tk").one()[0] == 50
+    session.execute("TRUNCATE tk")
+    assert session.execute("SELECT count(*) FROM tk").one()[0] == 0
+
+
+def main():
+    tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
+    if ONLY:
+        tests = [(n, f) for n, f in tests if n in ONLY]
+    cluster, session = connect()
+    failed = []
+    for name, fn in tests:
+        try:
+            fresh_keyspace(session, "ks_" + name[len("test_"):])
+            fn(session)
+            print(f"ok   {name}")
+        except Exception:  # noqa: BLE001
+            failed.append(name)
+            print(f"FAIL {name}\n{traceback.format_exc()}")
+    cluster.shutdown()
+    if failed:
+        print(f"{len(failed)} of {len(tests)} failed: {', '.join(failed)}")
+        sys.exit(1)
+    print(f"all {len(tests)} passed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+//! Line editing for the interactive shell: history, and Tab completion of CQL keywords and of
+//! the keyspaces, tables and columns read from `system_schema` (re-read after DDL).
+
+use super::client::Client;
+use cql::Consistency;
+use rustyline::completion::{Completer, Pair};
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::DefaultHistory;
+use rustyline::validate::Validator;
+use rustyline::{Context, Editor, Helper};
+use std::path::PathBuf;
+
+const KEYWORDS: &[&str] = &[
+    "ADD",
+    "ALLOW",
+    "ALTER",
+    "AND",
+    "APPLY",
+    "AS",
+    "ASC",
+    "BATCH",
+    "BEGIN",
+    "BY",
+    "CLUSTERING",
+    "COMPACT",
+    "CONSISTENCY",
+    "CONTAINS",
+    "COUNT",
+    "CREATE",
+    "DELETE",
+    "DESC",
+    "DESCRIBE",
+    "DISTINCT",
+    "DROP",
+    "EXISTS",
+    "EXIT",
+    "EXPAND",
+    "FILTERING",
+    "FROM",
+    "HELP",
+    "IF",
+    "IN",
+    "INSERT",
+    "INTO",
+    "JSON",
+    "KEY",
+    "KEYSPACE",
+    "KEYSPACES",
+    "LIMIT",
+    "LOGGED",
+    "NOT",
+    "NULL",
+    "ORDER",
+    "PAGING",
+    "PARTITION",
+    "PER",
+    "PRIMARY",
+    "QUIT",
+    "SELECT",
+    "SET",
+    "SOURCE",
+    "STATIC",
+    "TABLE",
+    "TABLES",
+    "TIMESTAMP",
+    "TOKEN",
+    "TRUNCATE",
+    "TTL",
+    "UNLOGGED",
+    "UPDATE",
+    "USE",
+    "USING",
+    "VALUES",
+    "WHERE",
+    "WITH",
+    "WRITETIME",
+    "ascii",
+    "bigint",
+    "blob",
+    "boolean",
+    "date",
+    "decimal",
+    "double",
+    "float",
+    "frozen",
+    "inet",
+    "int",
+    "list",
+    "map",
+    "set",
+    "smallint",
+    "text",
+    "time",
+    "timestamp",
+    "timeuuid",
+    "tinyint",
+    "tuple",
+    "uuid",
+    "varchar",
+    "varint",
+];
+
+/// Completion state.
+#[derive(Default)]
+pub struct TessHelper {
+    names: Vec<String>,
+}
+
+impl Completer for TessHelper {
+    type Candidate = Pair;
+
+    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos].rfind(|c: char| c.is_whitespace() || "(,;=".contains(c)).map_or(0, |i| i + 1);
+        let word = &line[start..pos];
+        if word.is_empty() {
+            return Ok((start, Vec::new()));
+        }
+        let lower = word.to_lowercase();
+        let mut out: Vec<Pair> = KEYWORDS
+            .iter()
+            .map(|k| k.to_string())
+            .chain(self.names.iter().cloned())
+            .filter(|k| k.to_lowercase().starts_with(&lower))
+            .map(|k| {
+                // Keep the user's case for keywords.
+                let shown = if word.chars().next().is_some_and(char::is_lowercase)
+                    && k.chars().all(|c| !c.is_lowercase())
+                {
+                    k.to_lowercase()
+                } else {
+                    k
+                };
+                Pair { display: shown.clone(), replacement: shown }
+            })
+            .collect();
+        out.sort_by(|a, b| a.display.cmp(&b.display));
+        out.dedup_by(|a, b| a.display == b.display);
+        Ok((start, out))
+    }
+}
+
+impl Hinter for TessHelper {
+    type Hint = String;
+}
+impl Highlighter for TessHelper {}
+impl Validator for TessHelper {}
+impl Helper for TessHelper {}
+
+/// The line editor.
+pub type TessEditor = Editor<TessHelper, DefaultHistory>;
+
+/// A line editor for a shell connected to `_address`.
+pub fn editor(_address: &str) -> rustyline::Result<TessEditor> {
+    let mut e = Editor::new()?;
+    e.set_helper(Some(TessHelper::default()));
+    Ok(e)
+}
+
+/// `~/.tess_history`.
+pub fn history_path() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".tess_history"))
+}
+
+/// Re-reads keyspace, table and column names for completion.
+pub fn refresh(e: &mut TessEditor, client: &mut Client, cl: Consistency) {
+    let mut names = Vec::new();
+    for (q, cols) in [
+        ("SELECT keyspace_name FROM system_schema.keyspaces", 1),
+        ("SELECT keyspace_name, table_name FROM system_schema.tables", 2),
+        ("SELECT column_name FROM system_schema.columns", 1),
+    ] {
+        if let Ok(Some(rows)) = client.query_all(q, cl)
+            && let Ok(data) = rows.rows()
+        {
+            for r in data {
+                for c in r.iter().take(cols).flatten() {
+                    names.push(String::from_utf8_lossy(c).into_owned());
+                }
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    if let Some(h) = e.helper_mut() {
+        h.names = names;
+    }
+}
+
+/// Notes the current keyspace (nothing to do yet: names are global).
+pub fn set_keyspace(_e: &mut TessEditor, _ks: &str) {}
+
+/// True for lines that are shell commands, run without a `;`.
+pub fn is_shell_command(line: &str) -> bool {
+    let first = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+    let first = first.trim_end_matches(';');
+    matches!(first, "EXIT" | "QUIT" | "HELP" | "?" | "CONSISTENCY" | "PAGING" | "EXPAND" | "SOURCE")
+}
+
+/// True when the accumulated input ends a statement (a `;` outside quotes and comments).
+pub fn is_complete(text: &str) -> bool {
+    let t = text.trim_end();
+    t.ends_with(';') && !cql::parser::split_statements(t).is_empty() && {
+        // An open quote swallows the `;`: the splitter then yields one unterminated piece.
+        let quotes = t.chars().filter(|c| *c == '\'').count();
+        quotes % 2 == 0
+    }
+}
+
+/// True when the script may change the schema (completion names are then re-read).
+pub fn changes_schema(script: &str) -> bool {
+    let up = script.to_ascii_uppercase();
+    ["CREATE", "ALTER", "DROP", "USE"].iter().any(|k| up.contains(k))
+}
