@@ -16,6 +16,7 @@ import uuid
 from cassandra import ConsistencyLevel, InvalidRequest, AlreadyExists, Unavailable
 from cassandra.cluster import Cluster, NoHostAvailable
 from cassandra.protocol import SyntaxException
+from cassandra.policies import FallthroughRetryPolicy
 from cassandra.query import BatchStatement, SimpleStatement, BatchType
 from cassandra.util import Date, Time, OrderedMapSerializedKey, SortedSet
 
@@ -223,13 +224,15 @@ def test_error_codes(session):
         except Exception as e:  # noqa: BLE001
             raise AssertionError(f"{q!r}: expected {exc.__name__}, got {type(e).__name__}: {e}")
         raise AssertionError(f"{q!r}: expected {exc.__name__}, got success")
+    # The default retry policy tries the next host on Unavailable; fall through to see it.
+    fall = FallthroughRetryPolicy()
     try:
-        session.execute(SimpleStatement("SELECT * FROM e", consistency_level=ConsistencyLevel.TWO))
+        session.execute(SimpleStatement("SELECT * FROM e", consistency_level=ConsistencyLevel.TWO, retry_policy=fall))
         raise AssertionError("expected Unavailable")
     except Unavailable as e:
         assert e.required_replicas == 2 and e.alive_replicas == 1, e
     try:
-        session.execute("INSERT INTO e (k, v) VALUES (1, 1) USING CONSISTENCY THREE")
+        session.execute(SimpleStatement("INSERT INTO e (k, v) VALUES (1, 1) USING CONSISTENCY THREE", retry_policy=fall))
         raise AssertionError("expected Unavailable")
     except Unavailable as e:
         assert e.required_replicas == 3, e

@@ -32,6 +32,8 @@ pub fn from_term(term: &Term, ty: &CqlType) -> Result<Option<CqlValue>> {
         Term::Literal(lit) => literal(lit, ty)?,
         Term::List(items) => match t {
             CqlType::List(elem) => CqlValue::List(elements(items, elem)?),
+            // The Python driver writes tuple parameters of simple statements as `[a, b]`.
+            CqlType::Tuple(_) => return from_term(&Term::Tuple(items.clone()), ty),
             _ => return Err(wrong_shape("list", ty)),
         },
         Term::Set(items) => match t {

@@ -1,25 +1,10 @@
-//! Result display: aligned tables as cqlsh draws them (numbers right-aligned, a `(N rows)`
-//! footer), `EXPAND ON` records, and DESCRIBE output (each `create_statement` followed by a
+//! Result display: aligned tables as cqlsh draws them (headers left-aligned, values
+//! right-aligned, a `(N rows)` footer), `EXPAND ON` records, and DESCRIBE output (each `create_statement` followed by a
 //! blank line; listings as names).
 
 use cql::CqlType;
 use cql::protocol::Rows;
 use cql::value::CqlValue;
-
-fn is_numeric(ty: &CqlType) -> bool {
-    matches!(
-        ty,
-        CqlType::Bigint
-            | CqlType::Counter
-            | CqlType::Decimal
-            | CqlType::Double
-            | CqlType::Float
-            | CqlType::Int
-            | CqlType::Smallint
-            | CqlType::Tinyint
-            | CqlType::Varint
-    )
-}
 
 /// A cell as text.
 pub fn cell_text(ty: &CqlType, cell: Option<&[u8]>) -> String {
@@ -102,7 +87,7 @@ pub fn table(rows: &Rows, expand: bool, count: bool) -> cql::Result<String> {
         };
         out.push('\n');
         let header: Vec<String> =
-            cols.iter().zip(&widths).map(|(c, w)| format!(" {} ", pad(&c.name, *w, true))).collect();
+            cols.iter().zip(&widths).map(|(c, w)| format!(" {} ", pad(&c.name, *w, false))).collect();
         out.push_str(header.join("|").trim_end());
         out.push('\n');
         let rule: Vec<String> = widths.iter().map(|w| "-".repeat(w + 2)).collect();
@@ -112,7 +97,7 @@ pub fn table(rows: &Rows, expand: bool, count: bool) -> cql::Result<String> {
             let line: Vec<String> = r
                 .iter()
                 .zip(cols.iter().zip(&widths))
-                .map(|(v, (c, w))| format!(" {} ", pad(v, *w, is_numeric(c.ty.unfrozen()))))
+                .map(|(v, (_, w))| format!(" {} ", pad(v, *w, true)))
                 .collect();
             out.push_str(line.join("|").trim_end());
             out.push('\n');
