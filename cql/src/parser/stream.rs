@@ -7,7 +7,7 @@
 //! That position and set become `mismatched input 'X' expecting ...`. [`quiet`] drops what an
 //! optional branch expected when it failed on its first token, so `SELECT a FORM t` reports
 //! `expecting 'FROM'` rather than every clause that could have followed. Unsupported
-//! constructs and errors that must not backtrack are `Err::Failure` with a [`Fatal`].
+//! constructs and errors that must not backtrack are `Err::Failure` with a `PError::Fatal`.
 
 use std::cell::{Cell, RefCell};
 use std::iter::Enumerate;

@@ -156,6 +156,24 @@ fn create_table_with_composite_key_static_and_options() {
 }
 
 #[test]
+fn option_values_are_constants_words_or_maps() {
+    let t = create_table(parse(
+        "CREATE TABLE t (k int PRIMARY KEY) WITH gc_grace_seconds = -1 AND caching = ALL \
+         AND \"Quoted\" = 1.5 AND cdc = true AND extensions = {}",
+    ));
+    assert_eq!(
+        t.options,
+        vec![
+            ("gc_grace_seconds".into(), int("-1")),
+            ("caching".into(), string("ALL")),
+            ("Quoted".into(), Term::Literal(Literal::Float("1.5".into()))),
+            ("cdc".into(), boolean(true)),
+            ("extensions".into(), Term::Map(vec![])),
+        ]
+    );
+}
+
+#[test]
 fn create_table_key_forms() {
     let t = create_table(parse("CREATE TABLE t (a int, b int, c int, PRIMARY KEY (a, b, c))"));
     assert_eq!((t.partition_key, t.clustering), (names(&["a"]), names(&["b", "c"])));
