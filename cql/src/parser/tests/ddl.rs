@@ -1,4 +1,6 @@
-//! USE, keyspace and table DDL, TRUNCATE.
+//! USE, keyspace and table DDL, TRUNCATE: the exact tree for each form, including composite
+//! keys, static columns, clustering order, option values of every kind, quoted names and
+//! unreserved keywords used as column names, and the PRIMARY KEY count check.
 
 use super::{boolean, int, ks_table, parse, string, table};
 use crate::ast::{AlterTableOp, ColumnDef, CreateKeyspace, CreateTable, Order, Statement, Term};
