@@ -2,10 +2,10 @@
 //! `Lexer.g`. The server calls [`parse_statement`] for QUERY and PREPARE; `tess shell` calls
 //! [`split_statements`] on scripts; [`parse_type`] reads type text such as schema tables hold.
 //!
-//! Text is first split into tokens ([`lexer`]); the grammar then runs over the tokens with nom
-//! combinators ([`stream`] adapts the token list to nom and tracks expectations for error
-//! messages). One file per part of the grammar: [`terms`], [`types`], [`relations`], [`select`],
-//! [`dml`], [`ddl`], [`describe`] and [`unsupported`]. Errors carry the 1-based line and column
+//! Text is first split into tokens (`lexer`); the grammar then runs over the tokens with nom
+//! combinators (`stream` adapts the token list to nom and tracks expectations for error
+//! messages). One file per part of the grammar: `terms`, `types`, `relations`, `select`,
+//! `dml`, `ddl`, `describe` and `unsupported`. Errors carry the 1-based line and column
 //! of the first token that does not fit: `line 1:10 mismatched input 'FORM' expecting 'FROM'`.
 
 mod binds;

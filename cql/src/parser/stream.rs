@@ -7,7 +7,7 @@
 //! That position and set become `mismatched input 'X' expecting ...`. [`quiet`] drops what an
 //! optional branch expected when it failed on its first token, so `SELECT a FORM t` reports
 //! `expecting 'FROM'` rather than every clause that could have followed. Unsupported
-//! constructs and errors that must not backtrack are `Err::Failure` with a [`Fatal`].
+//! constructs and errors that must not backtrack are `Err::Failure` with a `PError::Fatal`.
 
 use std::cell::{Cell, RefCell};
 use std::iter::Enumerate;
@@ -20,66 +20,14 @@ use super::lexer::{Kind, Token};
 
 /// Words that are keywords and never identifiers (Cassandra's reserved keywords, plus the
 /// boolean literals, which the lexer there turns into their own token).
+#[rustfmt::skip]
 const RESERVED: &[&str] = &[
-    "ADD",
-    "ALLOW",
-    "ALTER",
-    "AND",
-    "APPLY",
-    "ASC",
-    "AUTHORIZE",
-    "BATCH",
-    "BEGIN",
-    "BY",
-    "COLUMNFAMILY",
-    "CREATE",
-    "DELETE",
-    "DESC",
-    "DESCRIBE",
-    "DROP",
-    "ENTRIES",
-    "EXECUTE",
-    "FROM",
-    "FULL",
-    "GRANT",
-    "IF",
-    "IN",
-    "INDEX",
-    "INFINITY",
-    "INSERT",
-    "INTO",
-    "IS",
-    "KEYSPACE",
-    "LIMIT",
-    "MATERIALIZED",
-    "MODIFY",
-    "NAN",
-    "NORECURSIVE",
-    "NOT",
-    "NULL",
-    "OF",
-    "ON",
-    "OR",
-    "ORDER",
-    "PRIMARY",
-    "RENAME",
-    "REVOKE",
-    "SCHEMA",
-    "SELECT",
-    "SET",
-    "TABLE",
-    "TO",
-    "TOKEN",
-    "TRUNCATE",
-    "UNLOGGED",
-    "UPDATE",
-    "USE",
-    "USING",
-    "VIEW",
-    "WHERE",
-    "WITH",
-    "TRUE",
-    "FALSE",
+    "ADD", "ALLOW", "ALTER", "AND", "APPLY", "ASC", "AUTHORIZE", "BATCH", "BEGIN", "BY", "COLUMNFAMILY",
+    "CREATE", "DELETE", "DESC", "DESCRIBE", "DROP", "ENTRIES", "EXECUTE", "FROM", "FULL", "GRANT", "IF",
+    "IN", "INDEX", "INFINITY", "INSERT", "INTO", "IS", "KEYSPACE", "LIMIT", "MATERIALIZED", "MODIFY",
+    "NAN", "NORECURSIVE", "NOT", "NULL", "OF", "ON", "OR", "ORDER", "PRIMARY", "RENAME", "REVOKE",
+    "SCHEMA", "SELECT", "SET", "TABLE", "TO", "TOKEN", "TRUNCATE", "UNLOGGED", "UPDATE", "USE", "USING",
+    "VIEW", "WHERE", "WITH", "TRUE", "FALSE",
 ];
 
 /// True for a word that cannot be an unquoted identifier.

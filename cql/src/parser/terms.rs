@@ -205,40 +205,11 @@ fn brace_literal(i: In<'_>) -> PResult<'_, Term> {
     }
 }
 
-const NATIVE_TYPE_NAMES: [&str; 21] = [
-    "ascii",
-    "bigint",
-    "blob",
-    "boolean",
-    "counter",
-    "date",
-    "decimal",
-    "double",
-    "duration",
-    "float",
-    "inet",
-    "int",
-    "smallint",
-    "text",
-    "time",
-    "timestamp",
-    "timeuuid",
-    "tinyint",
-    "uuid",
-    "varchar",
-    "varint",
-];
-
-/// True when `word` names a native type (`int`, `text`, ...).
-pub(crate) fn is_native_type_name(word: &str) -> bool {
-    NATIVE_TYPE_NAMES.iter().any(|n| n.eq_ignore_ascii_case(word))
-}
-
 /// `(a, b)`, or a type cast `(int) x` (unsupported).
 fn paren_term(i: In<'_>) -> PResult<'_, Term> {
     let cast = match i.peek_at(1) {
         Some(t) if t.kind == Kind::Word => {
-            (is_native_type_name(t.text) && i.at_sym_n(2, ")"))
+            (super::types::native(t.text).is_some() && i.at_sym_n(2, ")"))
                 || (["list", "set", "map", "frozen", "tuple"].iter().any(|k| t.text.eq_ignore_ascii_case(k))
                     && i.at_sym_n(2, "<"))
         }

@@ -22,7 +22,8 @@ pub(crate) fn cql_type(i: In<'_>) -> PResult<'_, CqlType> {
     ty(i, false)
 }
 
-fn native(word: &str) -> Option<CqlType> {
+/// The native type `word` names (`int`, `text`, `varchar`, ...), if any.
+pub(crate) fn native(word: &str) -> Option<CqlType> {
     Some(match word.to_ascii_lowercase().as_str() {
         "ascii" => CqlType::Ascii,
         "bigint" => CqlType::Bigint,

@@ -1,4 +1,6 @@
-//! USE, keyspace and table DDL, TRUNCATE.
+//! USE, keyspace and table DDL, TRUNCATE: the exact tree for each form, including composite
+//! keys, static columns, clustering order, option values of every kind, quoted names and
+//! unreserved keywords used as column names, and the PRIMARY KEY count check.
 
 use super::{boolean, int, ks_table, parse, string, table};
 use crate::ast::{AlterTableOp, ColumnDef, CreateKeyspace, CreateTable, Order, Statement, Term};
@@ -151,6 +153,24 @@ fn create_table_with_composite_key_static_and_options() {
                     (string("rows_per_partition"), string("NONE"))
                 ])
             ),
+        ]
+    );
+}
+
+#[test]
+fn option_values_are_constants_words_or_maps() {
+    let t = create_table(parse(
+        "CREATE TABLE t (k int PRIMARY KEY) WITH gc_grace_seconds = -1 AND caching = ALL \
+         AND \"Quoted\" = 1.5 AND cdc = true AND extensions = {}",
+    ));
+    assert_eq!(
+        t.options,
+        vec![
+            ("gc_grace_seconds".into(), int("-1")),
+            ("caching".into(), string("ALL")),
+            ("Quoted".into(), Term::Literal(Literal::Float("1.5".into()))),
+            ("cdc".into(), boolean(true)),
+            ("extensions".into(), Term::Map(vec![])),
         ]
     );
 }

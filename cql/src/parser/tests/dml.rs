@@ -1,4 +1,6 @@
-//! INSERT, UPDATE, DELETE and BATCH, with bind-marker numbering.
+//! INSERT (values and JSON), UPDATE (every assignment form), DELETE and BATCH: the exact tree
+//! for each, the USING clause with TTL, TIMESTAMP and CONSISTENCY, and bind markers numbered
+//! in text order across a statement and across a whole batch.
 
 use super::{bind, func, int, ks_table, named, parse, parsed, string, table};
 use crate::Consistency;

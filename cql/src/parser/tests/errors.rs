@@ -1,4 +1,6 @@
-//! Unsupported constructs and syntax errors: kind, message, line and column.
+//! Errors: every construct Tessera rejects as unsupported, and a representative set of syntax
+//! errors, each with its exact message, line and column (including errors past line 1, lexer
+//! errors and invalid types).
 
 use super::{syntax_error, unsupported_error};
 use crate::Error;

@@ -1,5 +1,6 @@
 //! Tests of the parser as a whole: one file per statement family, plus errors, script
-//! splitting, types and a bounded random-input test.
+//! splitting, types and a bounded random-input test. The helpers here parse or expect an
+//! error and build the small trees the assertions compare against.
 #![allow(clippy::unwrap_used)]
 
 mod ddl;

@@ -1,4 +1,6 @@
-//! SELECT (selectors, relations, clauses) and DESCRIBE.
+//! SELECT and DESCRIBE: selectors (special functions, nested calls, literals, markers), the
+//! JSON / DISTINCT flags versus columns of those names, every relation form, the trailing
+//! clauses, case-insensitivity, comments, quoted names and each DESCRIBE form.
 
 use super::{bind, int, ks_table, named, parse, parsed, string, table};
 use crate::Consistency;

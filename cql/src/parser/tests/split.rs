@@ -1,4 +1,6 @@
-//! Splitting scripts into statements.
+//! Splitting scripts into statements: semicolons inside strings, `$$` strings, quoted names
+//! and comments do not split; batches stay whole; comment-only pieces are dropped; and each
+//! piece of a script parses on its own.
 
 use crate::parser::split_statements;
 

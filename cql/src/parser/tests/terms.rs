@@ -1,4 +1,6 @@
-//! Literals, collections, functions and markers, seen through `INSERT ... VALUES (term)`.
+//! Terms, seen through `INSERT ... VALUES (term)`: numbers keep their text and sign, every
+//! other constant kind, collections and tuples, function calls and negation, and bind markers
+//! numbered in text order however deeply they nest.
 
 use super::{bind, boolean, float, func, int, named, parsed, string};
 use crate::ast::{InsertValues, Literal, Statement, Term};

@@ -1,4 +1,6 @@
-//! `parse_type` and its round trip through a CQL rendering of the type.
+//! `parse_type`: every native type, collections, tuples and frozen types (with nested
+//! collections frozen), a round trip through a CQL rendering of the type, and the errors for
+//! malformed, unsupported and invalid types.
 
 use crate::Error;
 use crate::parser::parse_type;
