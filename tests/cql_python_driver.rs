@@ -39,4 +39,7 @@ driver_tests!(
     test_ttl_and_timestamps,
     test_error_codes,
     test_truncate_and_token_scans,
+    test_conditional_writes,
+    test_list_operations_by_index_and_value,
+    test_insert_json,
 );

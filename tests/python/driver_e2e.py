@@ -253,6 +253,49 @@ def test_truncate_and_token_scans(session):
     assert session.execute("SELECT count(*) FROM tk").one()[0] == 0
 
 
+def test_conditional_writes(session):
+    session.execute("CREATE TABLE lwt (k int PRIMARY KEY, v text)")
+    rs = session.execute("INSERT INTO lwt (k, v) VALUES (1, 'a') IF NOT EXISTS")
+    assert rs.was_applied
+    rs = session.execute("INSERT INTO lwt (k, v) VALUES (1, 'b') IF NOT EXISTS")
+    assert not rs.was_applied
+    assert rs.one().v == "a", rs.one()
+    assert session.execute("SELECT v FROM lwt WHERE k = 1").one().v == "a"
+    assert not session.execute("UPDATE lwt SET v = 'z' WHERE k = 2 IF EXISTS").was_applied
+    assert session.execute("SELECT * FROM lwt WHERE k = 2").one() is None
+    assert session.execute("UPDATE lwt SET v = 'c' WHERE k = 1 IF EXISTS").was_applied
+    assert session.execute("DELETE FROM lwt WHERE k = 1 IF EXISTS").was_applied
+    assert session.execute("SELECT * FROM lwt WHERE k = 1").one() is None
+
+
+def test_list_operations_by_index_and_value(session):
+    session.execute("CREATE TABLE li (k int PRIMARY KEY, l list<text>)")
+    session.execute("INSERT INTO li (k, l) VALUES (1, ['a', 'b', 'c', 'b'])")
+    session.execute("UPDATE li SET l[1] = 'B' WHERE k = 1")
+    assert list(session.execute("SELECT l FROM li WHERE k = 1").one().l) == ["a", "B", "c", "b"]
+    session.execute("DELETE l[0] FROM li WHERE k = 1")
+    assert list(session.execute("SELECT l FROM li WHERE k = 1").one().l) == ["B", "c", "b"]
+    session.execute("UPDATE li SET l = l - ['b'] WHERE k = 1")
+    assert list(session.execute("SELECT l FROM li WHERE k = 1").one().l) == ["B", "c"]
+    try:
+        session.execute("UPDATE li SET l[5] = 'x' WHERE k = 1")
+        raise AssertionError("expected an out-of-bound error")
+    except InvalidRequest as e:
+        assert "out of bound" in str(e), e
+
+
+def test_insert_json(session):
+    session.execute("CREATE TABLE js (k int PRIMARY KEY, t text, l list<int>, m map<text, double>, u uuid, b blob)")
+    doc = '{"k": 1, "t": "hi", "l": [1, 2], "m": {"a": 1.5}, "u": "5b6962dd-3f90-4c93-8f61-eabfa4a803e2", "b": "0x00ff"}'
+    session.execute("INSERT INTO js JSON %s", (doc,))
+    row = session.execute("SELECT * FROM js WHERE k = 1").one()
+    got = (row.t, list(row.l), dict(row.m), str(row.u), row.b)
+    assert got == ("hi", [1, 2], {"a": 1.5}, "5b6962dd-3f90-4c93-8f61-eabfa4a803e2", b"\x00\xff"), got
+    session.execute("""INSERT INTO js JSON '{"k": 1, "t": "only"}'""")
+    row = session.execute("SELECT * FROM js WHERE k = 1").one()
+    assert row.t == "only" and row.l is None, row
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     if ONLY:

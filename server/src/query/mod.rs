@@ -8,7 +8,9 @@
 mod bind;
 mod consistency;
 mod describe;
+mod json;
 mod keys;
+mod lwt;
 mod prepared;
 mod select;
 mod system_select;
@@ -56,6 +58,17 @@ pub struct QueryProcessor {
     schema: SchemaStore,
     node: NodeInfo,
     prepared: parking_lot::RwLock<HashMap<Bytes, Arc<PreparedStatement>>>,
+    /// Held by conditional writes between their read and their write.
+    condition_lock: tokio::sync::Mutex<()>,
+}
+
+fn is_conditional(stmt: &Statement) -> bool {
+    match stmt {
+        Statement::Insert(i) => i.if_not_exists,
+        Statement::Update(u) => u.if_exists,
+        Statement::Delete(d) => d.if_exists,
+        _ => false,
+    }
 }
 
 fn no_keyspace() -> QueryError {
@@ -67,7 +80,13 @@ fn no_keyspace() -> QueryError {
 impl QueryProcessor {
     /// A processor over `engine` with the schema kept in `dir`.
     pub fn new(engine: Arc<storage::Engine>, schema: SchemaStore, node: NodeInfo) -> QueryProcessor {
-        QueryProcessor { engine, schema, node, prepared: parking_lot::RwLock::new(HashMap::new()) }
+        QueryProcessor {
+            engine,
+            schema,
+            node,
+            prepared: parking_lot::RwLock::new(HashMap::new()),
+            condition_lock: tokio::sync::Mutex::new(()),
+        }
     }
 
     /// The schema store.
@@ -187,9 +206,14 @@ impl QueryProcessor {
                         .map_err(|e| QueryError::Server(format!("read task failed: {e}")))??;
                 Ok(ResultBody::Rows(rows))
             }
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_)
+                if is_conditional(&parsed.statement) =>
+            {
+                self.conditional(&schema, &parsed.statement, ks_ref, &params).await
+            }
             Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
                 let (table, m, cl) =
-                    self.statement_mutations(&schema, &parsed.statement, ks_ref, &params, None)?;
+                    self.statement_mutations(&schema, &parsed.statement, ks_ref, &params, None, false)?;
                 self.check_consistency(&schema, &table.keyspace, cl.unwrap_or(params.consistency), true)?;
                 let durable = schema.keyspaces.get(&table.keyspace).is_none_or(|k| k.durable_writes);
                 self.apply(m.into_mutations(&table), durable).await?;
@@ -202,7 +226,8 @@ impl QueryProcessor {
                     None => None,
                 };
                 for st in &b.statements {
-                    let (table, m, _) = self.statement_mutations(&schema, st, ks_ref, &params, batch_ts)?;
+                    let (table, m, _) =
+                        self.statement_mutations(&schema, st, ks_ref, &params, batch_ts, false)?;
                     self.merge_batch(&mut per_table, table, m);
                 }
                 let cl = b.using.consistency.unwrap_or(params.consistency);
@@ -256,12 +281,13 @@ impl QueryProcessor {
         ks: Option<&str>,
         params: &QueryParams,
         batch_ts: Option<i64>,
+        conditional: bool,
     ) -> QueryResult<(Arc<Table>, write::Mutations, Option<Consistency>)> {
         match stmt {
             Statement::Insert(i) => {
-                if i.if_not_exists {
+                if i.if_not_exists && !conditional {
                     return Err(QueryError::Invalid(
-                        "INSERT ... IF NOT EXISTS (lightweight transactions) is not supported yet".into(),
+                        "Conditional statements (IF NOT EXISTS) are not supported in a BATCH yet".into(),
                     ));
                 }
                 let t = self.user_table(schema, &i.table, ks)?;
@@ -269,29 +295,94 @@ impl QueryProcessor {
                 Ok((t, m, i.using.consistency))
             }
             Statement::Update(u) => {
-                if u.if_exists {
+                if u.if_exists && !conditional {
                     return Err(QueryError::Invalid(
-                        "UPDATE ... IF EXISTS (lightweight transactions) is not supported yet".into(),
+                        "Conditional statements (IF EXISTS) are not supported in a BATCH yet".into(),
                     ));
                 }
                 let t = self.user_table(schema, &u.table, ks)?;
-                let m = write::update(&t, u, params, batch_ts)?;
+                let reader = self.list_reader(&t);
+                let m = write::update(&t, u, params, batch_ts, &reader)?;
                 Ok((t, m, u.using.consistency))
             }
             Statement::Delete(d) => {
-                if d.if_exists {
+                if d.if_exists && !conditional {
                     return Err(QueryError::Invalid(
-                        "DELETE ... IF EXISTS (lightweight transactions) is not supported yet".into(),
+                        "Conditional statements (IF EXISTS) are not supported in a BATCH yet".into(),
                     ));
                 }
                 let t = self.user_table(schema, &d.table, ks)?;
-                let m = write::delete(&t, d, params, batch_ts)?;
+                let reader = self.list_reader(&t);
+                let m = write::delete(&t, d, params, batch_ts, &reader)?;
                 Ok((t, m, d.using.consistency))
             }
             _ => Err(QueryError::Invalid(
                 "Only INSERT, UPDATE and DELETE statements are allowed in a BATCH".into(),
             )),
         }
+    }
+
+    /// Reads a list's live elements for list operations by index or value (a read before
+    /// the write, as in Cassandra).
+    fn list_reader(
+        &self,
+        table: &Arc<Table>,
+    ) -> impl Fn(&Bytes, Option<&Bytes>, &str) -> QueryResult<Vec<(Bytes, Bytes)>> + use<> {
+        let engine = self.engine.clone();
+        let table = table.clone();
+        move |key: &Bytes, clustering: Option<&Bytes>, column: &str| {
+            tokio::task::block_in_place(|| {
+                let slices = clustering.map(|c| vec![storage::ClusteringRange::prefix(c.clone())]);
+                let dk = storage::DecoratedKey::new(key.clone());
+                let Some(p) = engine.read(table.id, &dk, slices.as_deref())? else { return Ok(Vec::new()) };
+                let now = bind::now_micros().div_euclid(1_000_000);
+                let mut out = Vec::new();
+                p.for_each_live_row(now, &mut |row| {
+                    if row.is_static == clustering.is_none() {
+                        for c in row.cells().filter(|c| c.column == column.as_bytes()) {
+                            if let Some(path) = c.path {
+                                out.push((
+                                    Bytes::copy_from_slice(path),
+                                    Bytes::copy_from_slice(c.cell.value),
+                                ));
+                            }
+                        }
+                    }
+                    true
+                });
+                Ok(out)
+            })
+        }
+    }
+
+    /// `IF NOT EXISTS` / `IF EXISTS`: see [`lwt`].
+    async fn conditional(
+        &self,
+        schema: &Schema,
+        stmt: &Statement,
+        ks: Option<&str>,
+        params: &QueryParams,
+    ) -> QueryResult<ResultBody> {
+        let (table, m, cl) = self.statement_mutations(schema, stmt, ks, params, None, true)?;
+        let serial = params.serial_consistency.unwrap_or(Consistency::Serial);
+        self.check_consistency(schema, &table.keyspace, serial, false)?;
+        self.check_consistency(schema, &table.keyspace, cl.unwrap_or(params.consistency), true)?;
+        let sel = lwt::condition_select(&table, stmt)?;
+        let _guard = self.condition_lock.lock().await;
+        let (engine, t, p) = (self.engine.clone(), table.clone(), params.clone());
+        let current = tokio::task::spawn_blocking(move || lwt::current_row(&engine, &t, &sel, &p))
+            .await
+            .map_err(|e| QueryError::Server(format!("read task failed: {e}")))??;
+        let exists = current.rows_count > 0;
+        let apply = match stmt {
+            Statement::Insert(_) => !exists,
+            _ => exists,
+        };
+        if apply {
+            let durable = schema.keyspaces.get(&table.keyspace).is_none_or(|k| k.durable_writes);
+            self.apply(m.into_mutations(&table), durable).await?;
+        }
+        Ok(ResultBody::Rows(lwt::applied_result(&table, apply, Some(&current))?))
     }
 
     async fn batch(&self, session: &Session, req: BatchRequest) -> QueryResult<ResultBody> {
@@ -319,7 +410,7 @@ impl QueryProcessor {
             };
             let ks = session_ks.as_deref().or(prepared_ks.as_deref());
             let (table, m, _) =
-                self.statement_mutations(&schema, &parsed.statement, ks, &params, req.timestamp)?;
+                self.statement_mutations(&schema, &parsed.statement, ks, &params, req.timestamp, false)?;
             self.merge_batch(&mut per_table, table, m);
         }
         self.apply_batch(&schema, per_table, req.consistency).await

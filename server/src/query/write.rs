@@ -202,6 +202,72 @@ fn table_column<'a>(table: &'a Table, name: &str) -> QueryResult<&'a Column> {
     })
 }
 
+/// Reads the live elements `(path, value)` of list column `column` in the row `clustering`
+/// (`None`: the static row) of partition `key`, in list order.
+pub type ListReader<'a> = &'a dyn Fn(&Bytes, Option<&Bytes>, &str) -> QueryResult<Vec<(Bytes, Bytes)>>;
+
+/// A list operation that needs the list as it is: by index, or removal by value.
+#[derive(Debug, Clone)]
+enum ListOpKind {
+    SetIndex(i64, Option<Bytes>),
+    DeleteIndex(i64),
+    RemoveValues(Vec<Bytes>),
+}
+
+#[derive(Debug, Clone)]
+struct ListOp {
+    column: String,
+    is_static: bool,
+    kind: ListOpKind,
+}
+
+fn index_of(b: &Bytes) -> QueryResult<i64> {
+    let arr: [u8; 4] = b[..].try_into().map_err(|_| QueryError::Invalid("Invalid list index".into()))?;
+    Ok(i64::from(i32::from_be_bytes(arr)))
+}
+
+/// Applies `ops` to `row` (or `static_row`) of one partition, reading the lists they touch.
+fn resolve_list_ops(
+    ops: &[ListOp],
+    key: &Bytes,
+    clustering: Option<&Bytes>,
+    row: &mut Row,
+    static_row: &mut Row,
+    reader: ListReader<'_>,
+    wt: &WriteTime,
+) -> QueryResult<()> {
+    for op in ops {
+        let elems = reader(key, if op.is_static { None } else { clustering }, &op.column)?;
+        let target = if op.is_static { &mut *static_row } else { &mut *row };
+        let col = Bytes::from(op.column.clone().into_bytes());
+        let at = |i: i64| -> QueryResult<Bytes> {
+            usize::try_from(i).ok().and_then(|i| elems.get(i)).map(|(p, _)| p.clone()).ok_or_else(|| {
+                QueryError::Invalid(format!("List index {i} out of bound, list has size {}", elems.len()))
+            })
+        };
+        match &op.kind {
+            ListOpKind::SetIndex(i, v) => {
+                let cell = match v {
+                    Some(v) => wt.cell(v.clone()),
+                    None => wt.tombstone(),
+                };
+                target.cells.insert(CellKey::element(col, at(*i)?), cell);
+            }
+            ListOpKind::DeleteIndex(i) => {
+                target.cells.insert(CellKey::element(col, at(*i)?), wt.tombstone());
+            }
+            ListOpKind::RemoveValues(values) => {
+                for (path, v) in &elems {
+                    if values.contains(v) {
+                        target.cells.insert(CellKey::element(col.clone(), path.clone()), wt.tombstone());
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Groups rows and deletions per partition key.
 #[derive(Default)]
 pub struct Mutations {
@@ -277,8 +343,16 @@ pub fn insert(
     params: &QueryParams,
     batch_ts: Option<i64>,
 ) -> QueryResult<Mutations> {
-    let InsertValues::Values { columns, values } = &ins.values else {
-        return Err(QueryError::Invalid("INSERT JSON is not supported yet".into()));
+    let json;
+    let (columns, values) = match &ins.values {
+        InsertValues::Values { columns, values } => (columns, values),
+        InsertValues::Json { value, default_unset } => {
+            let text = bind(value, &CqlType::Text, params)?.required("JSON value")?;
+            let text = std::str::from_utf8(&text)
+                .map_err(|_| QueryError::Invalid("JSON value is not UTF-8".into()))?;
+            json = super::json::columns_and_terms(table, text, *default_unset)?;
+            (&json.0, &json.1)
+        }
     };
     if columns.len() != values.len() {
         return Err(QueryError::Invalid(format!(
@@ -359,6 +433,7 @@ pub fn update(
     up: &Update,
     params: &QueryParams,
     batch_ts: Option<i64>,
+    reader: ListReader<'_>,
 ) -> QueryResult<Mutations> {
     let wt = write_time(&up.using, table, params, batch_ts)?;
     let r = Restrictions::analyse(table, &up.where_clause, params)?;
@@ -375,6 +450,7 @@ pub fn update(
     check_key_complete(table, &r, "UPDATE", !only_static)?;
     let mut row = Row::default();
     let mut static_row = Row::default();
+    let mut list_ops: Vec<ListOp> = Vec::new();
     for a in &up.assignments {
         let name = match a {
             Assignment::Set { column, .. }
@@ -388,17 +464,79 @@ pub fn update(
             return Err(QueryError::Invalid(format!("PRIMARY KEY part {name} found in SET part")));
         }
         let target = if c.kind == ColumnKind::Static { &mut static_row } else { &mut row };
+        if let Some(op) = list_op(c, a, params)? {
+            list_ops.push(op);
+            continue;
+        }
         assign(target, c, a, params, &wt)?;
     }
-    let mut m = Mutations::default();
     let clusterings = if only_static { Vec::new() } else { row_keys(table, &r)? };
-    for key in r.partition_keys() {
-        let p = m.partition(&key);
-        if !static_row.is_empty() {
-            p.static_row.merge(static_row.clone());
+    Ok(build(r.partition_keys(), &clusterings, &row, &static_row, &list_ops, reader, &wt)?)
+}
+
+/// The list operations of an assignment that need the current list.
+fn list_op(c: &Column, a: &Assignment, params: &QueryParams) -> QueryResult<Option<ListOp>> {
+    let CqlType::List(et) = &c.ty else { return Ok(None) };
+    let kind = match a {
+        Assignment::SetElement { key, value, .. } => {
+            let i = index_of(&bind(key, &CqlType::Int, params)?.required("list index")?)?;
+            let v = match bind(value, et, params)? {
+                Bound::Value(v) => Some(v),
+                Bound::Null => None,
+                Bound::Unset => return Ok(None),
+            };
+            ListOpKind::SetIndex(i, v)
         }
-        for ck in &clusterings {
-            p.rows.insert(ck.clone(), row.clone());
+        Assignment::Remove { value, .. } => {
+            let values = match bind(value, &c.ty, params)? {
+                Bound::Value(b) => match elements(&c.ty, &b)? {
+                    CqlValue::List(items) => items
+                        .iter()
+                        .map(|v| Ok(Bytes::from(v.to_bytes(et)?)))
+                        .collect::<QueryResult<Vec<_>>>()?,
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            };
+            ListOpKind::RemoveValues(values)
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(ListOp { column: c.name.clone(), is_static: c.kind == ColumnKind::Static, kind }))
+}
+
+/// The mutations: `row` in every named row and `static_row` in every partition, with the
+/// list operations resolved per row.
+fn build(
+    keys: Vec<Bytes>,
+    clusterings: &[Bytes],
+    row: &Row,
+    static_row: &Row,
+    list_ops: &[ListOp],
+    reader: ListReader<'_>,
+    wt: &WriteTime,
+) -> QueryResult<Mutations> {
+    let mut m = Mutations::default();
+    for key in keys {
+        let mut statics = static_row.clone();
+        if clusterings.is_empty() && !list_ops.is_empty() {
+            let mut unused = Row::default();
+            resolve_list_ops(list_ops, &key, None, &mut unused, &mut statics, reader, wt)?;
+        }
+        let mut rows = Vec::with_capacity(clusterings.len());
+        for ck in clusterings {
+            let mut r = row.clone();
+            if !list_ops.is_empty() {
+                resolve_list_ops(list_ops, &key, Some(ck), &mut r, &mut statics, reader, wt)?;
+            }
+            rows.push((ck.clone(), r));
+        }
+        let p = m.partition(&key);
+        if !statics.is_empty() {
+            p.static_row.merge(statics);
+        }
+        for (ck, r) in rows {
+            p.rows.insert(ck, r);
         }
     }
     Ok(m)
@@ -461,10 +599,8 @@ fn assign(
                 }
                 Ok(())
             }
-            CqlType::List(_) => Err(QueryError::Invalid(format!(
-                "removing list elements by value ({0} = {0} - [...]) is not supported yet",
-                c.name
-            ))),
+            // Resolved against the current list by `list_op`.
+            CqlType::List(_) => Ok(()),
             _ => Err(QueryError::Invalid(format!(
                 "Invalid operation ({0} = {0} - ?) for non collection column {0}",
                 c.name
@@ -482,10 +618,8 @@ fn assign(
                 row.cells.insert(CellKey::element(col, path), cell);
                 Ok(())
             }
-            CqlType::List(_) => Err(QueryError::Invalid(format!(
-                "setting a list element by index ({}[i] = ?) is not supported yet",
-                c.name
-            ))),
+            // Resolved against the current list by `list_op` (an unset value changes nothing).
+            CqlType::List(_) => Ok(()),
             _ => Err(QueryError::Invalid(format!(
                 "Invalid operation ({}[?] = ?) for non map column {}",
                 c.name, c.name
@@ -500,6 +634,7 @@ pub fn delete(
     del: &Delete,
     params: &QueryParams,
     batch_ts: Option<i64>,
+    reader: ListReader<'_>,
 ) -> QueryResult<Mutations> {
     if del.using.ttl.is_some() {
         return Err(QueryError::Invalid("Cannot provide custom TTL for DELETE statements".into()));
@@ -541,6 +676,7 @@ pub fn delete(
     }
     let mut row = Row::default();
     let mut static_row = Row::default();
+    let mut list_ops: Vec<ListOp> = Vec::new();
     for t in &del.targets {
         let name = match t {
             DeleteTarget::Column(c) | DeleteTarget::Element { column: c, .. } => c,
@@ -567,9 +703,12 @@ pub fn delete(
                     target.cells.insert(CellKey::element(col, path), wt.tombstone());
                 }
                 CqlType::List(_) => {
-                    return Err(QueryError::Invalid(format!(
-                        "deleting a list element by index ({name}[i]) is not supported yet"
-                    )));
+                    let i = index_of(&bind(key, &CqlType::Int, params)?.required("list index")?)?;
+                    list_ops.push(ListOp {
+                        column: c.name.clone(),
+                        is_static: c.kind == ColumnKind::Static,
+                        kind: ListOpKind::DeleteIndex(i),
+                    });
                 }
                 _ => {
                     return Err(QueryError::Invalid(format!(
@@ -580,14 +719,5 @@ pub fn delete(
         }
     }
     let clusterings = if only_static { Vec::new() } else { row_keys(table, &r)? };
-    for key in &keys {
-        let p = m.partition(key);
-        if !static_row.is_empty() {
-            p.static_row.merge(static_row.clone());
-        }
-        for ck in &clusterings {
-            p.rows.insert(ck.clone(), row.clone());
-        }
-    }
-    Ok(m)
+    build(keys, &clusterings, &row, &static_row, &list_ops, reader, &wt)
 }
