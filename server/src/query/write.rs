@@ -471,7 +471,7 @@ pub fn update(
         assign(target, c, a, params, &wt)?;
     }
     let clusterings = if only_static { Vec::new() } else { row_keys(table, &r)? };
-    Ok(build(r.partition_keys(), &clusterings, &row, &static_row, &list_ops, reader, &wt)?)
+    build(r.partition_keys(), &clusterings, &row, &static_row, &list_ops, reader, &wt)
 }
 
 /// The list operations of an assignment that need the current list.
