@@ -23,7 +23,8 @@ use bytes::Bytes;
 use cql::Consistency;
 use cql::ast::{ParsedStatement, QualifiedName, Statement};
 use cql::protocol::{
-    BatchQuery, BatchRequest, Prepared, QueryParams, Request, ResultBody, SchemaChange, SchemaChangeTarget,
+    BatchQuery, BatchRequest, Event, Prepared, QueryParams, Request, ResultBody, SchemaChange,
+    SchemaChangeTarget,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,6 +61,7 @@ pub struct QueryProcessor {
     prepared: parking_lot::RwLock<HashMap<Bytes, Arc<PreparedStatement>>>,
     /// Held by conditional writes between their read and their write.
     condition_lock: tokio::sync::Mutex<()>,
+    events: tokio::sync::broadcast::Sender<Event>,
 }
 
 fn is_conditional(stmt: &Statement) -> bool {
@@ -86,6 +88,7 @@ impl QueryProcessor {
             node,
             prepared: parking_lot::RwLock::new(HashMap::new()),
             condition_lock: tokio::sync::Mutex::new(()),
+            events: tokio::sync::broadcast::channel(256).0,
         }
     }
 
@@ -449,7 +452,7 @@ impl QueryProcessor {
             keyspace: t.keyspace.clone(),
             table: t.name.clone(),
         };
-        Ok(match change {
+        let result = match change {
             SchemaChangeKind::None => ResultBody::Void,
             SchemaChangeKind::KeyspaceCreated(k) => sc("CREATED", SchemaChangeTarget::Keyspace(k)),
             SchemaChangeKind::KeyspaceUpdated(k) => sc("UPDATED", SchemaChangeTarget::Keyspace(k)),
@@ -457,6 +460,16 @@ impl QueryProcessor {
             SchemaChangeKind::TableCreated(t) => sc("CREATED", table_target(&t)),
             SchemaChangeKind::TableUpdated(t) => sc("UPDATED", table_target(&t)),
             SchemaChangeKind::TableDropped(t) => sc("DROPPED", table_target(&t)),
-        })
+        };
+        if let ResultBody::SchemaChange(c) = &result {
+            // Nobody listening is fine.
+            let _ = self.events.send(Event::SchemaChange(c.clone()));
+        }
+        Ok(result)
+    }
+
+    /// Server events (schema changes) for connections that REGISTERed.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.events.subscribe()
     }
 }

@@ -126,6 +126,7 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
     let session = Arc::new(Session::default());
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut started = false;
+    let mut events: Option<tokio::task::JoinHandle<()>> = None;
     let mut header = [0u8; HEADER_LEN];
     loop {
         match rd.read_exact(&mut header).await {
@@ -196,7 +197,19 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
                 started = true;
                 let _ = tx.send(reply(Response::Ready)).await;
             }
-            Request::Register(_) if started => {
+            Request::Register(kinds) if started => {
+                let unknown: Vec<&String> = kinds
+                    .iter()
+                    .filter(|k| !["TOPOLOGY_CHANGE", "STATUS_CHANGE", "SCHEMA_CHANGE"].contains(&k.as_str()))
+                    .collect();
+                if !unknown.is_empty() {
+                    let msg = format!("unknown event type {unknown:?} in REGISTER");
+                    let _ = tx.send(send_close(h.stream, protocol_error(msg))).await;
+                    break;
+                }
+                if kinds.iter().any(|k| k == "SCHEMA_CHANGE") && events.is_none() {
+                    events = Some(tokio::spawn(forward_events(processor.subscribe(), tx.clone())));
+                }
                 let _ = tx.send(reply(Response::Ready)).await;
             }
             Request::AuthResponse(_) => {
@@ -226,9 +239,35 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
             }
         }
     }
+    if let Some(e) = events {
+        e.abort();
+    }
     drop(tx);
     let _ = writer_task.await;
     Ok(())
+}
+
+/// Sends schema-change events to a connection (stream -1) until it goes away.
+async fn forward_events(
+    mut rx: tokio::sync::broadcast::Receiver<cql::protocol::Event>,
+    tx: mpsc::Sender<Outgoing>,
+) {
+    loop {
+        match rx.recv().await {
+            Ok(ev) => {
+                if tx
+                    .send(Outgoing { stream: -1, response: Response::Event(ev), close: false })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            // A slow client missed some events; drivers refresh schema on the next one.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
 }
 
 fn supported() -> Response {
