@@ -107,7 +107,16 @@ impl QueryProcessor {
             Request::Prepare { query } => self.prepare(session, &query),
             Request::Execute { id, params } => {
                 let p = self.prepared.read().get(&id).cloned().ok_or(QueryError::Unprepared(id))?;
-                self.execute(session, &p.parsed, p.keyspace.as_deref(), params).await
+                let skip_metadata = params.skip_metadata;
+                let mut result = self.execute(session, &p.parsed, p.keyspace.as_deref(), params).await?;
+                // The client has the result columns from PREPARE.
+                if let ResultBody::Rows(rows) = &mut result
+                    && skip_metadata
+                {
+                    rows.metadata.column_count = rows.metadata.columns.len();
+                    rows.metadata.no_metadata = true;
+                }
+                Ok(result)
             }
             Request::Batch(b) => self.batch(session, b).await,
             other => Err(QueryError::Protocol(format!("unexpected request {:#04x}", other.opcode()))),
