@@ -18,7 +18,8 @@ fn parse(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     let insert = "INSERT INTO ks.users (id, name, email, age) VALUES (?, ?, ?, ?) USING TTL 3600";
     g.bench_function("insert_4_columns", |b| b.iter(|| cql::parser::parse_statement(black_box(insert))));
-    let select = "SELECT id, name, writetime(name) FROM ks.users WHERE id = ? AND ts >= ? AND ts < ? LIMIT 100";
+    let select =
+        "SELECT id, name, writetime(name) FROM ks.users WHERE id = ? AND ts >= ? AND ts < ? LIMIT 100";
     g.bench_function("select_slice", |b| b.iter(|| cql::parser::parse_statement(black_box(select))));
     g.finish();
 }
@@ -64,7 +65,13 @@ fn protocol(c: &mut Criterion) {
             }
             let rows = w.finish(RowsMetadata { columns: columns.clone(), ..Default::default() });
             out.clear();
-            encode_response_frame(4, 1, &Response::Result(ResultBody::Rows(rows)), Compression::None, &mut out);
+            encode_response_frame(
+                4,
+                1,
+                &Response::Result(ResultBody::Rows(rows)),
+                Compression::None,
+                &mut out,
+            );
             black_box(out.len())
         })
     });

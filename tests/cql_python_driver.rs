@@ -42,4 +42,9 @@ driver_tests!(
     test_conditional_writes,
     test_list_operations_by_index_and_value,
     test_insert_json,
+    test_dropped_columns_stay_dropped,
+    test_list_prepends_and_appends_in_order,
+    test_statement_semantics_edge_cases,
+    test_batch_statements_share_one_timestamp,
+    test_prepared_statements_keep_their_keyspace,
 );

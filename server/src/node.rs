@@ -44,6 +44,30 @@ fn identity(dir: &Path, num_tokens: u32) -> anyhow::Result<Identity> {
     }
 }
 
+/// Makes the storage engine hold exactly the tables the schema names: a table the schema names
+/// but storage lacks is created (empty); storage no schema names is reported and left alone.
+fn reconcile(engine: &storage::Engine, schema: &crate::schema::Schema) -> anyhow::Result<()> {
+    let stored = engine.tables();
+    for t in schema.tables() {
+        if !stored.iter().any(|d| d.id == t.id) {
+            tracing::warn!(table = %format!("{}.{}", t.keyspace, t.name), "table had no storage; creating it empty");
+            let mut d = storage::TableDescriptor::new(t.id, &t.keyspace, &t.name);
+            d.options = t.storage_options();
+            engine.create_table(d)?;
+        }
+    }
+    for d in &stored {
+        if !schema.tables().any(|t| t.id == d.id) {
+            tracing::warn!(
+                table = %format!("{}.{}", d.keyspace, d.name),
+                id = ?d.id,
+                "storage for a table the schema does not name (left by a DDL interrupted by a crash); not served"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Runs a node until a stop signal, then drains it.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let engine_config = config.engine_config();
@@ -59,6 +83,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "storage engine open"
     );
     let schema = SchemaStore::open(&dir)?;
+    reconcile(&engine, &schema.snapshot())?;
     let id = identity(&dir, config.num_tokens)?;
     let rpc_address: IpAddr = config.native_transport_address.parse().map_err(|e| {
         anyhow::anyhow!(

@@ -296,6 +296,90 @@ def test_insert_json(session):
     assert row.t == "only" and row.l is None, row
 
 
+def test_dropped_columns_stay_dropped(session):
+    session.execute("CREATE TABLE dc (k int, c int, v int, w text, PRIMARY KEY (k, c))")
+    session.execute("UPDATE dc SET v = 42 WHERE k = 1 AND c = 1")
+    session.execute("INSERT INTO dc (k, c, v, w) VALUES (1, 2, 7, 'x')")
+    session.execute("ALTER TABLE dc DROP v")
+    assert [r.c for r in session.execute("SELECT c FROM dc WHERE k = 1")] == [2]
+    session.execute("ALTER TABLE dc ADD v text")
+    rows = list(session.execute("SELECT c, v FROM dc WHERE k = 1"))
+    assert [(r.c, r.v) for r in rows] == [(2, None)], rows
+    session.execute("UPDATE dc SET v = 'new' WHERE k = 1 AND c = 1")
+    assert session.execute("SELECT v FROM dc WHERE k = 1 AND c = 1").one().v == "new"
+
+
+def test_list_prepends_and_appends_in_order(session):
+    session.execute("CREATE TABLE lp (k int PRIMARY KEY, l list<int>)")
+    session.execute("UPDATE lp SET l = [1] + l WHERE k = 1")
+    session.execute("UPDATE lp SET l = [2] + l WHERE k = 1")
+    session.execute("UPDATE lp SET l = [3, 4] + l WHERE k = 1")
+    session.execute("UPDATE lp SET l = l + [10, 11] WHERE k = 1")
+    session.execute("UPDATE lp SET l = [5] + l WHERE k = 1")
+    assert list(session.execute("SELECT l FROM lp WHERE k = 1").one().l) == [5, 3, 4, 2, 1, 10, 11]
+
+
+def test_statement_semantics_edge_cases(session):
+    session.execute("CREATE TABLE ec (k int, c int, v int, st set<text>, PRIMARY KEY (k, c))")
+    for k in (1, 2):
+        for c in range(4):
+            session.execute("INSERT INTO ec (k, c, v, st) VALUES (%s, %s, %s, {'a'})", (k, c, c))
+    # Duplicate IN values name each partition once.
+    assert len(list(session.execute("SELECT * FROM ec WHERE k IN (1, 2, 1)"))) == 8
+    # count(*) counts everything, LIMIT or not.
+    assert session.execute("SELECT count(*) FROM ec LIMIT 5").one()[0] == 8
+    assert session.execute("SELECT count(*) FROM ec PER PARTITION LIMIT 1").one()[0] == 8
+    # IN with ORDER BY orders across partitions (unpaged, as Cassandra requires).
+    stmt = SimpleStatement("SELECT c FROM ec WHERE k IN (1, 2) ORDER BY c DESC", fetch_size=None)
+    assert [r.c for r in session.execute(stmt)] == [3, 3, 2, 2, 1, 1, 0, 0]
+    # CONTAINS filters collections.
+    assert len(list(session.execute("SELECT * FROM ec WHERE st CONTAINS 'a' ALLOW FILTERING"))) == 8
+    assert list(session.execute("SELECT * FROM ec WHERE st CONTAINS 'b' ALLOW FILTERING")) == []
+    # Contradictions and bad keys are errors, not silent results.
+    for q in [
+        "SELECT * FROM ec WHERE k = 1 AND c = 1 AND c > 2",
+        "SELECT DISTINCT v FROM ec",
+        "INSERT INTO ec (k, c, v) VALUES (1, 1, 1) USING TIMESTAMP -9223372036854775808",
+    ]:
+        try:
+            session.execute(q)
+            raise AssertionError(f"{q!r} should fail")
+        except InvalidRequest:
+            pass
+    session.execute("CREATE TABLE tk2 (k text PRIMARY KEY, v int)")
+    try:
+        session.execute("INSERT INTO tk2 (k, v) VALUES ('', 1)")
+        raise AssertionError("an empty partition key should be refused")
+    except InvalidRequest as e:
+        assert "empty" in str(e), e
+
+
+def test_batch_statements_share_one_timestamp(session):
+    session.execute("CREATE TABLE bt (k int PRIMARY KEY, v int)")
+    session.execute("INSERT INTO bt (k, v) VALUES (2, 1)")
+    batch = BatchStatement()
+    batch.add(SimpleStatement("DELETE FROM bt WHERE k = 2"))
+    batch.add(SimpleStatement("INSERT INTO bt (k, v) VALUES (2, 5)"))
+    session.execute(batch)
+    # Same timestamp: the deletion wins, as in Cassandra.
+    assert session.execute("SELECT * FROM bt WHERE k = 2").one() is None
+    session.execute("BEGIN BATCH INSERT INTO bt (k, v) VALUES (3, 1); INSERT INTO bt (k, v) VALUES (4, 1); APPLY BATCH")
+    w = [session.execute("SELECT writetime(v) FROM bt WHERE k = %s", (k,)).one()[0] for k in (3, 4)]
+    assert w[0] == w[1], w
+
+
+def test_prepared_statements_keep_their_keyspace(session):
+    session.execute("CREATE TABLE pk (k int PRIMARY KEY, v text)")
+    session.execute("INSERT INTO pk (k, v) VALUES (1, 'from here')")
+    ps = session.prepare("SELECT v FROM pk WHERE k = ?")
+    other = "ks_prepared_other"
+    session.execute(f"CREATE KEYSPACE IF NOT EXISTS {other} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}")
+    session.execute(f"CREATE TABLE IF NOT EXISTS {other}.pk (k int PRIMARY KEY, v text)")
+    session.execute(f"INSERT INTO {other}.pk (k, v) VALUES (1, 'from there')")
+    session.set_keyspace(other)
+    assert session.execute(ps, (1,)).one().v == "from here"
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     if ONLY:

@@ -18,10 +18,23 @@ use cql::CqlType;
 use cql::ast::{Operator, Order, Relation, RelationLhs, Term};
 use cql::protocol::QueryParams;
 
-/// The storage key for partition-key values `parts` (one per partition-key column, in order).
-pub fn partition_key(parts: &[Bytes]) -> Bytes {
+/// Most IN combinations one statement may name.
+const MAX_KEYS: usize = 65_536;
+
+/// The storage key for partition-key values `parts` (one per partition-key column, in
+/// order). Refuses what Cassandra refuses: an empty key, a component over 65535 bytes.
+pub fn partition_key(parts: &[Bytes]) -> QueryResult<Bytes> {
+    if let Some(p) = parts.iter().find(|p| p.len() > usize::from(u16::MAX)) {
+        return Err(QueryError::Invalid(format!(
+            "Key length of {} is longer than maximum of 65535",
+            p.len()
+        )));
+    }
     if let [one] = parts {
-        return one.clone();
+        if one.is_empty() {
+            return Err(QueryError::Invalid("Key may not be empty".into()));
+        }
+        return Ok(one.clone());
     }
     let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 3).sum());
     for p in parts {
@@ -29,7 +42,7 @@ pub fn partition_key(parts: &[Bytes]) -> Bytes {
         out.extend_from_slice(p);
         out.push(0);
     }
-    Bytes::from(out)
+    Ok(Bytes::from(out))
 }
 
 /// Splits a storage partition key back into its components.
@@ -188,9 +201,24 @@ impl Restrictions {
                     let c = column(table, name)?;
                     let what = name.as_str();
                     match (c.kind, rel.op) {
+                        (ColumnKind::PartitionKey, Operator::Eq | Operator::In)
+                            if pk_values[c.position as usize].is_some() =>
+                        {
+                            return Err(QueryError::Invalid(format!(
+                                "{name} cannot be restricted by more than one relation if it includes an Equal"
+                            )));
+                        }
                         (ColumnKind::PartitionKey, Operator::Eq | Operator::In) => {
                             pk_values[c.position as usize] =
                                 Some(values_of(&rel.rhs, &c.ty, params, what, rel.op == Operator::In)?);
+                        }
+                        (ColumnKind::Clustering, Operator::Eq | Operator::In)
+                            if ck_eq[c.position as usize].is_some()
+                                || ck_range[c.position as usize] != (None, None) =>
+                        {
+                            return Err(QueryError::Invalid(format!(
+                                "{name} cannot be restricted by more than one relation if it includes an Equal"
+                            )));
                         }
                         (ColumnKind::Clustering, Operator::Eq | Operator::In) => {
                             ck_eq[c.position as usize] =
@@ -200,8 +228,23 @@ impl Restrictions {
                             ColumnKind::Clustering,
                             op @ (Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte),
                         ) => {
+                            if ck_eq[c.position as usize].is_some() {
+                                return Err(QueryError::Invalid(format!(
+                                    "{name} cannot be restricted by both an equality and an inequality relation"
+                                )));
+                            }
                             let v = bind(&rel.rhs, &c.ty, params)?.required(what)?;
                             let slot = &mut ck_range[c.position as usize];
+                            let taken = match op {
+                                Operator::Gt | Operator::Gte => slot.0.is_some(),
+                                _ => slot.1.is_some(),
+                            };
+                            if taken {
+                                return Err(QueryError::Invalid(format!(
+                                    "More than one restriction was found for the {} bound on {name}",
+                                    if matches!(op, Operator::Gt | Operator::Gte) { "start" } else { "end" }
+                                )));
+                            }
                             match op {
                                 Operator::Gt => slot.0 = Some((v, false)),
                                 Operator::Gte => slot.0 = Some((v, true)),
@@ -210,7 +253,22 @@ impl Restrictions {
                             }
                         }
                         (_, op) => {
-                            let values = values_of(&rel.rhs, &c.ty, params, what, op == Operator::In)?;
+                            // CONTAINS compares elements (map values), CONTAINS KEY map keys.
+                            let ty = match (op, c.ty.unfrozen()) {
+                                (
+                                    Operator::Contains,
+                                    CqlType::List(t) | CqlType::Set(t) | CqlType::Map(_, t),
+                                ) => t,
+                                (Operator::ContainsKey, CqlType::Map(k, _)) => k,
+                                (Operator::Contains | Operator::ContainsKey, _) => {
+                                    return Err(QueryError::Invalid(format!(
+                                        "Cannot use {} on non-collection column {name}",
+                                        if op == Operator::Contains { "CONTAINS" } else { "CONTAINS KEY" }
+                                    )));
+                                }
+                                _ => &c.ty,
+                            };
+                            let values = values_of(&rel.rhs, ty, params, what, op == Operator::In)?;
                             r.filters.push(Filter { column: name.clone(), op, values });
                         }
                     }
@@ -259,8 +317,14 @@ impl Restrictions {
     }
 
     /// Every partition key the restrictions name (the cartesian product of IN lists).
-    pub fn partition_keys(&self) -> Vec<Bytes> {
-        let Some(parts) = &self.partition else { return Vec::new() };
+    pub fn partition_keys(&self) -> QueryResult<Vec<Bytes>> {
+        let Some(parts) = &self.partition else { return Ok(Vec::new()) };
+        let count = parts.iter().try_fold(1usize, |n, v| n.checked_mul(v.len().max(1)));
+        if count.is_none_or(|n| n > MAX_KEYS) {
+            return Err(QueryError::Invalid(format!(
+                "IN restrictions name more than {MAX_KEYS} partitions; split the query"
+            )));
+        }
         let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
         for values in parts {
             combos = combos
@@ -274,9 +338,10 @@ impl Restrictions {
                 })
                 .collect();
         }
-        let mut keys: Vec<Bytes> = combos.iter().map(|c| partition_key(c)).collect();
+        let mut keys: Vec<Bytes> = combos.iter().map(|c| partition_key(c)).collect::<QueryResult<_>>()?;
+        keys.sort();
         keys.dedup();
-        keys
+        Ok(keys)
     }
 
     /// The clustering slices (in storage order) the `=` prefix and range select; `None`

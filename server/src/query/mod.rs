@@ -16,6 +16,8 @@ mod select;
 mod system_select;
 mod write;
 
+pub use write::server_timestamp;
+
 use crate::error::{QueryError, QueryResult};
 use crate::schema::{Schema, SchemaChangeKind, SchemaStore, Table, apply_ddl};
 use crate::system::NodeInfo;
@@ -59,8 +61,9 @@ pub struct QueryProcessor {
     schema: SchemaStore,
     node: NodeInfo,
     prepared: parking_lot::RwLock<HashMap<Bytes, Arc<PreparedStatement>>>,
-    /// Held by conditional writes between their read and their write.
-    condition_lock: tokio::sync::Mutex<()>,
+    /// Held by conditional writes between their read and their write; holds the timestamp of
+    /// the last one.
+    condition_lock: tokio::sync::Mutex<i64>,
     events: tokio::sync::broadcast::Sender<Event>,
 }
 
@@ -87,7 +90,7 @@ impl QueryProcessor {
             schema,
             node,
             prepared: parking_lot::RwLock::new(HashMap::new()),
-            condition_lock: tokio::sync::Mutex::new(()),
+            condition_lock: tokio::sync::Mutex::new(0),
             events: tokio::sync::broadcast::channel(256).0,
         }
     }
@@ -184,7 +187,8 @@ impl QueryProcessor {
         params: QueryParams,
     ) -> QueryResult<ResultBody> {
         let session_ks = session.keyspace();
-        let ks_ref = session_ks.as_deref().or(prepared_ks);
+        // A prepared statement keeps the keyspace it was prepared in.
+        let ks_ref = prepared_ks.or(session_ks.as_deref());
         let schema = self.schema.snapshot();
         match &parsed.statement {
             Statement::Use(ks) => {
@@ -233,10 +237,13 @@ impl QueryProcessor {
             }
             Statement::Batch(b) => {
                 let mut per_table: Vec<(Arc<Table>, write::Mutations)> = Vec::new();
+                // One timestamp for every statement of the batch.
                 let batch_ts = match &b.using.timestamp {
                     Some(t) => bind::bind_i64(t, "timestamp", &params)?,
                     None => None,
-                };
+                }
+                .or(params.timestamp)
+                .or_else(|| Some(write::server_timestamp()));
                 for st in &b.statements {
                     let (table, m, _) =
                         self.statement_mutations(&schema, st, ks_ref, &params, batch_ts, false)?;
@@ -375,12 +382,29 @@ impl QueryProcessor {
         ks: Option<&str>,
         params: &QueryParams,
     ) -> QueryResult<ResultBody> {
-        let (table, m, cl) = self.statement_mutations(schema, stmt, ks, params, None, true)?;
+        let using = match stmt {
+            Statement::Insert(i) => &i.using,
+            Statement::Update(u) => &u.using,
+            Statement::Delete(d) => &d.using,
+            _ => return Err(QueryError::Server("not a conditional statement".into())),
+        };
+        if using.timestamp.is_some() {
+            return Err(QueryError::Invalid(
+                "Cannot provide custom timestamp for conditional updates".into(),
+            ));
+        }
+        // Validate everything before taking the lock.
+        let (table, _, cl) = self.statement_mutations(schema, stmt, ks, params, None, true)?;
         let serial = params.serial_consistency.unwrap_or(Consistency::Serial);
         self.check_consistency(schema, &table.keyspace, serial, false)?;
         self.check_consistency(schema, &table.keyspace, cl.unwrap_or(params.consistency), true)?;
         let sel = lwt::condition_select(&table, stmt)?;
-        let _guard = self.condition_lock.lock().await;
+        let mut last = self.condition_lock.lock().await;
+        // Conditional writes are ordered by the lock: each gets a timestamp above the last one,
+        // whatever the clients' clocks say.
+        let ts = write::server_timestamp().max(*last + 1);
+        *last = ts;
+        let (_, m, _) = self.statement_mutations(schema, stmt, ks, params, Some(ts), true)?;
         let (engine, t, p) = (self.engine.clone(), table.clone(), params.clone());
         let current = tokio::task::spawn_blocking(move || lwt::current_row(&engine, &t, &sel, &p))
             .await
@@ -401,6 +425,8 @@ impl QueryProcessor {
         let session_ks = session.keyspace();
         let schema = self.schema.snapshot();
         let mut per_table: Vec<(Arc<Table>, write::Mutations)> = Vec::new();
+        // One timestamp for every statement of the batch.
+        let batch_ts = Some(req.timestamp.unwrap_or_else(write::server_timestamp));
         for st in &req.statements {
             let (parsed, prepared_ks) = match &st.query {
                 BatchQuery::Text(q) => (Arc::new(cql::parser::parse_statement(q)?), None),
@@ -420,28 +446,35 @@ impl QueryProcessor {
                 timestamp: req.timestamp,
                 ..Default::default()
             };
-            let ks = session_ks.as_deref().or(prepared_ks.as_deref());
+            let ks = prepared_ks.as_deref().or(session_ks.as_deref());
             let (table, m, _) =
-                self.statement_mutations(&schema, &parsed.statement, ks, &params, req.timestamp, false)?;
+                self.statement_mutations(&schema, &parsed.statement, ks, &params, batch_ts, false)?;
             self.merge_batch(&mut per_table, table, m);
         }
         self.apply_batch(&schema, per_table, req.consistency).await
     }
 
     async fn ddl(&self, current: Option<&str>, stmt: &Statement) -> QueryResult<ResultBody> {
-        let change = self.schema.update(|s| apply_ddl(s, stmt, current))?;
-        let engine = self.engine.clone();
-        let done = change.clone();
-        // Storage tables follow the schema change (created before the schema names them is
-        // not possible here; a crash in between leaves an unnamed table, reported at start).
-        tokio::task::spawn_blocking(move || -> QueryResult<()> {
-            match &done {
-                SchemaChangeKind::TableCreated(t) => {
-                    let mut d = storage::TableDescriptor::new(t.id, &t.keyspace, &t.name);
-                    d.options = t.storage_options();
-                    engine.create_table(d)?;
+        let engine = &self.engine;
+        // DDL touches files (schema.json, table directories) with fsyncs: keep it off the
+        // async workers. A new table's storage exists before the schema that names it is
+        // published; a dropped table's storage goes after. A crash in between leaves storage
+        // that no schema names, which start-up reports and never serves.
+        let change = tokio::task::block_in_place(|| -> QueryResult<SchemaChangeKind> {
+            let change = self.schema.update(|s| {
+                let change = apply_ddl(s, stmt, current)?;
+                match &change {
+                    SchemaChangeKind::TableCreated(t) => {
+                        let mut d = storage::TableDescriptor::new(t.id, &t.keyspace, &t.name);
+                        d.options = t.storage_options();
+                        engine.create_table(d)?;
+                    }
+                    SchemaChangeKind::TableUpdated(t) => engine.alter_table(t.id, t.storage_options())?,
+                    _ => {}
                 }
-                SchemaChangeKind::TableUpdated(t) => engine.alter_table(t.id, t.storage_options())?,
+                Ok(change)
+            })?;
+            match &change {
                 SchemaChangeKind::TableDropped(t) => engine.drop_table(t.id)?,
                 SchemaChangeKind::KeyspaceDropped(_, tables) => {
                     for t in tables {
@@ -450,10 +483,8 @@ impl QueryProcessor {
                 }
                 _ => {}
             }
-            Ok(())
-        })
-        .await
-        .map_err(|e| QueryError::Server(format!("schema change task failed: {e}")))??;
+            Ok(change)
+        })?;
         let sc = |change: &str, target: SchemaChangeTarget| {
             ResultBody::SchemaChange(SchemaChange { change: change.into(), target })
         };
@@ -471,6 +502,11 @@ impl QueryProcessor {
             SchemaChangeKind::TableDropped(t) => sc("DROPPED", table_target(&t)),
         };
         if let ResultBody::SchemaChange(c) = &result {
+            // Prepared statements may name what changed (their result columns, their table):
+            // drop them all so that clients re-prepare against the new schema.
+            if c.change != "CREATED" {
+                self.prepared.write().clear();
+            }
             // Nobody listening is fine.
             let _ = self.events.send(Event::SchemaChange(c.clone()));
         }

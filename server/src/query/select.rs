@@ -40,6 +40,8 @@ type PendingCollection = Option<(usize, Vec<(Vec<u8>, Bytes)>)>;
 
 /// One table row's values, indexed like `Table::columns`.
 struct RowValues {
+    /// False when the row's only live cells belong to dropped columns.
+    has_data: bool,
     values: Vec<Option<Bytes>>,
     timestamps: Vec<Option<i64>>,
     ttls: Vec<Option<i32>>,
@@ -72,6 +74,13 @@ fn plan(table: &Table, sel: &Select) -> QueryResult<Plan> {
         let (out, name, ty) = match &s.expr {
             SelectorExpr::Column(n) => {
                 let i = idx(n)?;
+                if sel.distinct
+                    && !matches!(table.columns[i].kind, ColumnKind::PartitionKey | ColumnKind::Static)
+                {
+                    return Err(QueryError::Invalid(format!(
+                        "SELECT DISTINCT queries must only request partition key columns and/or static columns (not {n})"
+                    )));
+                }
                 (Out::Column(i), n.clone(), table.columns[i].ty.clone())
             }
             SelectorExpr::WriteTime(n) | SelectorExpr::Ttl(n) => {
@@ -205,6 +214,8 @@ struct Executor<'a> {
     remaining: i64,
     last: Option<(Bytes, Bytes, u32)>,
     full: bool,
+    /// Rows held back for ordering across partitions (`IN` with `ORDER BY`).
+    collected: Option<Vec<(Bytes, DecoratedKey, RowValues)>>,
 }
 
 impl Executor<'_> {
@@ -266,7 +277,15 @@ impl Executor<'_> {
         Ok(true)
     }
 
-    fn emit(&mut self, key: &DecoratedKey, v: &RowValues) {
+    fn emit(&mut self, key: &DecoratedKey, clustering: &Bytes, v: RowValues) {
+        if let Some(c) = &mut self.collected {
+            c.push((clustering.clone(), key.clone(), v));
+            return;
+        }
+        self.write_row(key, &v);
+    }
+
+    fn write_row(&mut self, key: &DecoratedKey, v: &RowValues) {
         if self.plan.count {
             self.counted += 1;
             return;
@@ -288,7 +307,12 @@ impl Executor<'_> {
     /// Builds the values of one live row.
     fn values(&self, pk: &[Bytes], row: &LiveRow<'_>, statics: Option<&RowValues>) -> QueryResult<RowValues> {
         let n = self.table.columns.len();
-        let mut v = RowValues { values: vec![None; n], timestamps: vec![None; n], ttls: vec![None; n] };
+        let mut v = RowValues {
+            has_data: row.marker.is_some(),
+            values: vec![None; n],
+            timestamps: vec![None; n],
+            ttls: vec![None; n],
+        };
         if let Some(s) = statics {
             for (i, c) in self.table.columns.iter().enumerate() {
                 if c.kind == ColumnKind::Static {
@@ -317,9 +341,13 @@ impl Executor<'_> {
             Ok(())
         };
         for cell in row.cells() {
+            if self.table.is_dropped(cell.column, cell.cell.timestamp) {
+                continue;
+            }
             let Some(i) = self.table.columns.iter().position(|c| c.name.as_bytes() == cell.column) else {
                 continue;
             };
+            v.has_data = true;
             let c = &self.table.columns[i];
             match cell.path {
                 None => {
@@ -367,9 +395,12 @@ impl Executor<'_> {
                     false
                 }
                 Ok(v) if row.is_static => {
-                    statics = Some(v);
+                    if v.has_data {
+                        statics = Some(v);
+                    }
                     true
                 }
+                Ok(v) if !v.has_data => true,
                 Ok(v) => {
                     rows_seen += 1;
                     pending_rows.push((Bytes::copy_from_slice(row.clustering), v));
@@ -392,7 +423,7 @@ impl Executor<'_> {
             // A partition with only static data shows as one row (DISTINCT: one row each).
             if let Some(s) = statics.take().filter(|_| self.distinct || rows_seen == 0) {
                 if resume_after.is_none() && self.passes(&s)? {
-                    self.emit(key, &s);
+                    self.emit(key, &Bytes::new(), s);
                     self.remaining -= 1;
                     self.last = Some((key.key.clone(), Bytes::new(), 1));
                 }
@@ -400,25 +431,23 @@ impl Executor<'_> {
             }
             if self.distinct {
                 if rows_seen > 0 && resume_after.is_none() {
+                    let n = self.table.columns.len();
                     let v = RowValues {
+                        has_data: true,
                         values: self
                             .table
                             .columns
                             .iter()
-                            .enumerate()
-                            .map(|(i, c)| {
-                                if c.kind == ColumnKind::PartitionKey {
-                                    pk.get(c.position as usize).cloned()
-                                } else {
-                                    let _ = i;
-                                    None
-                                }
+                            .map(|c| {
+                                (c.kind == ColumnKind::PartitionKey)
+                                    .then(|| pk.get(c.position as usize).cloned())
+                                    .flatten()
                             })
                             .collect(),
-                        timestamps: vec![None; self.table.columns.len()],
-                        ttls: vec![None; self.table.columns.len()],
+                        timestamps: vec![None; n],
+                        ttls: vec![None; n],
                     };
-                    self.emit(key, &v);
+                    self.emit(key, &Bytes::new(), v);
                     self.remaining -= 1;
                     self.last = Some((key.key.clone(), Bytes::new(), 1));
                 }
@@ -438,7 +467,7 @@ impl Executor<'_> {
             if !self.passes(&v)? {
                 continue;
             }
-            self.emit(key, &v);
+            self.emit(key, &ck, v);
             in_partition += 1;
             self.remaining -= 1;
             self.last = Some((key.key.clone(), ck, in_partition));
@@ -522,6 +551,9 @@ pub fn select(
     sel: &Select,
     params: &QueryParams,
 ) -> QueryResult<Rows> {
+    if sel.json {
+        return Err(QueryError::Invalid("SELECT JSON is not supported yet".into()));
+    }
     let restrictions = Restrictions::analyse(table, &sel.where_clause, params)?;
     if !restrictions.filters.is_empty() && !sel.allow_filtering {
         return Err(QueryError::Invalid(
@@ -571,6 +603,9 @@ pub fn select(
         },
         None => u32::MAX,
     };
+    // An aggregate over everything counts every row: LIMIT applies to its one result row.
+    let (limit, per_partition_limit) =
+        if plan.count { (i64::MAX, u32::MAX) } else { (limit, per_partition_limit) };
     let state = params.paging_state.as_deref().map(PagingState::decode).transpose()?;
     let page_size = if plan.count { None } else { params.page_size.filter(|p| *p > 0).map(|p| p as usize) };
     let columns: Vec<ColumnSpec> = plan
@@ -598,22 +633,26 @@ pub fn select(
         remaining: state.as_ref().map_or(limit, |s| s.remaining),
         last: None,
         full: false,
+        collected: None,
         restrictions,
     };
     let slices = ex.restrictions.clustering_slices(table)?;
     let mut more = false;
     if ex.restrictions.partition.is_some() {
         let mut keys: Vec<DecoratedKey> =
-            ex.restrictions.partition_keys().into_iter().map(DecoratedKey::new).collect();
+            ex.restrictions.partition_keys()?.into_iter().map(DecoratedKey::new).collect();
         keys.sort();
+        if keys.len() > 1 && !sel.order_by.is_empty() && !ex.plan.count {
+            if params.page_size.is_some_and(|p| p > 0) {
+                return Err(QueryError::Invalid(
+                    "Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query".into(),
+                ));
+            }
+            ex.collected = Some(Vec::new());
+            ex.remaining = i64::MAX;
+        }
         for key in keys {
             let resume = match &state {
-                Some(s)
-                    if key.key.as_ref() < s.partition.as_ref()
-                        && DecoratedKey::new(s.partition.clone()) > key =>
-                {
-                    continue;
-                }
                 Some(s) if DecoratedKey::new(s.partition.clone()) > key => continue,
                 Some(s) if s.partition == key.key => Some((s.clustering.as_ref(), s.in_partition)),
                 _ => None,
@@ -653,8 +692,18 @@ pub fn select(
             }
         }
     }
+    if let Some(mut rows) = ex.collected.take() {
+        // Clustering keys are stored in declared order; ORDER BY may ask for the reverse.
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        if reversed {
+            rows.reverse();
+        }
+        for (_, key, v) in rows.into_iter().take(usize::try_from(ex.limit).unwrap_or(usize::MAX)) {
+            ex.write_row(&key, &v);
+        }
+    }
     if ex.plan.count {
-        let n = ex.counted.min(ex.limit);
+        let n = ex.counted;
         ex.writer.push_cell(Some(&n.to_be_bytes()));
         ex.writer.end_row();
     }

@@ -61,6 +61,9 @@ pub fn write_time(
         Some(t) => bind_i64(t, "timestamp", params)?.unwrap_or_else(server_timestamp),
         None => batch_ts.or(params.timestamp).unwrap_or_else(server_timestamp),
     };
+    if timestamp == i64::MIN {
+        return Err(QueryError::Invalid(format!("Invalid timestamp value {timestamp}")));
+    }
     let ttl = match &using.ttl {
         Some(t) => match bind_i64(t, "ttl", params)? {
             None => table.options.default_time_to_live as i64,
@@ -97,24 +100,45 @@ impl WriteTime {
     }
 }
 
-static LIST_SEQ: AtomicU64 = AtomicU64::new(0);
+/// The last list-position slot handed out, in units of 1/1024 µs.
+static LIST_CLOCK: AtomicU64 = AtomicU64::new(0);
 
-/// A list element path: `u64` time part then a `u64` sequence, big-endian. Appends use the
-/// current microseconds; prepends count down from a point before any real time.
-fn list_path(prepend: bool, i: usize) -> Bytes {
-    let seq = LIST_SEQ.fetch_add(1, Ordering::Relaxed);
-    let t = if prepend {
-        // Later prepends must sort before earlier ones; elements of one prepend keep their order.
-        let base = (1u64 << 50).saturating_sub(now_micros().max(0) as u64);
-        base.saturating_mul(1024).saturating_add(i as u64)
-    } else {
-        let base = now_micros().max(0) as u64;
-        (1u64 << 63) | base.saturating_mul(1024).saturating_add(i as u64)
+/// This process's part of every list path, so that two coordinators appending in the same
+/// instant never produce the same element path.
+fn list_node_id() -> u64 {
+    static ID: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *ID.get_or_init(|| uuid::Uuid::new_v4().as_u64_pair().0)
+}
+
+/// Paths for `n` new list elements, in list order: `u64` position then the node id, both
+/// big-endian. Positions come from one monotonic clock (microseconds × 1024): appends use
+/// `2^63 + slot`, so each append lands after everything before it; prepends use
+/// `2^63 - 1 - slot`, so each prepend lands before everything before it; the elements of one
+/// statement keep their order either way.
+fn list_paths(prepend: bool, n: usize) -> Vec<Bytes> {
+    let now = (now_micros().max(0) as u64).saturating_mul(1024);
+    let mut last = LIST_CLOCK.load(Ordering::Relaxed);
+    let start = loop {
+        let start = now.max(last + 1);
+        match LIST_CLOCK.compare_exchange_weak(last, start + n as u64, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => break start,
+            Err(x) => last = x,
+        }
     };
-    let mut out = Vec::with_capacity(16);
-    out.extend_from_slice(&t.to_be_bytes());
-    out.extend_from_slice(&seq.to_be_bytes());
-    Bytes::from(out)
+    let node = list_node_id();
+    (0..n as u64)
+        .map(|i| {
+            let pos = if prepend {
+                ((1u64 << 63) - 1).saturating_sub(start + n as u64 - 1) + i
+            } else {
+                (1u64 << 63) | (start + i)
+            };
+            let mut out = Vec::with_capacity(16);
+            out.extend_from_slice(&pos.to_be_bytes());
+            out.extend_from_slice(&node.to_be_bytes());
+            Bytes::from(out)
+        })
+        .collect()
 }
 
 fn elements(ty: &CqlType, value: &[u8]) -> QueryResult<CqlValue> {
@@ -140,16 +164,14 @@ fn put_collection(
 ) -> QueryResult<()> {
     let col = Bytes::from(c.name.clone().into_bytes());
     if replace {
-        row.complex_deletions.insert(col.clone(), DeletionTime::new(wt.timestamp - 1, wt.now_secs));
+        row.complex_deletions
+            .insert(col.clone(), DeletionTime::new(wt.timestamp.saturating_sub(1), wt.now_secs));
     }
     let Some(value) = value else { return Ok(()) };
     match (&c.ty, elements(&c.ty, value)?) {
         (CqlType::List(et), CqlValue::List(items)) => {
-            for (i, v) in items.iter().enumerate() {
-                row.cells.insert(
-                    CellKey::element(col.clone(), list_path(prepend, i)),
-                    wt.cell(Bytes::from(v.to_bytes(et)?)),
-                );
+            for (path, v) in list_paths(prepend, items.len()).into_iter().zip(&items) {
+                row.cells.insert(CellKey::element(col.clone(), path), wt.cell(Bytes::from(v.to_bytes(et)?)));
             }
         }
         (CqlType::Set(et), CqlValue::Set(items) | CqlValue::List(items)) => {
@@ -404,7 +426,7 @@ pub fn insert(
     };
     let only_static = row.cells.is_empty() && !static_row.cells.is_empty() && ck.iter().all(Option::is_none);
     let mut m = Mutations::default();
-    let key = super::keys::partition_key(&pk);
+    let key = super::keys::partition_key(&pk)?;
     let p = m.partition(&key);
     if !static_row.is_empty() {
         p.static_row = static_row;
@@ -471,7 +493,7 @@ pub fn update(
         assign(target, c, a, params, &wt)?;
     }
     let clusterings = if only_static { Vec::new() } else { row_keys(table, &r)? };
-    build(r.partition_keys(), &clusterings, &row, &static_row, &list_ops, reader, &wt)
+    build(r.partition_keys()?, &clusterings, &row, &static_row, &list_ops, reader, &wt)
 }
 
 /// The list operations of an assignment that need the current list.
@@ -643,7 +665,7 @@ pub fn delete(
     let r = Restrictions::analyse(table, &del.where_clause, params)?;
     check_key_complete(table, &r, "DELETE", false)?;
     let mut m = Mutations::default();
-    let keys = r.partition_keys();
+    let keys = r.partition_keys()?;
     if del.targets.is_empty() {
         let slices = r.clustering_slices(table)?;
         for key in &keys {

@@ -332,6 +332,7 @@ fn create_table(schema: &Schema, keyspace: &str, c: &CreateTable) -> QueryResult
         id: storage::TableId(*uuid::Uuid::new_v4().as_bytes()),
         columns,
         options: table_options(&c.options, TableOptions::default())?,
+        dropped: BTreeMap::new(),
     };
     t.sort_columns();
     Ok(t)
@@ -368,7 +369,10 @@ fn alter_table(t: &Table, op: &AlterTableOp) -> QueryResult<Table> {
                     Some(c) if matches!(c.kind, ColumnKind::PartitionKey | ColumnKind::Clustering) => {
                         return Err(invalid(format!("Cannot drop PRIMARY KEY column {n}")));
                     }
-                    Some(_) => t.columns.retain(|c| &c.name != n),
+                    Some(_) => {
+                        t.columns.retain(|c| &c.name != n);
+                        t.dropped.insert(n.clone(), crate::query::server_timestamp());
+                    }
                 }
             }
         }
@@ -423,7 +427,7 @@ pub fn apply_ddl(
             let ks = schema
                 .keyspaces
                 .get_mut(name)
-                .ok_or_else(|| QueryError::Config(format!("Keyspace '{name}' doesn't exist")))?;
+                .ok_or_else(|| QueryError::Invalid(format!("Keyspace '{name}' doesn't exist")))?;
             let (replication, durable_writes) = keyspace_options(options, Some(ks))?;
             ks.replication = replication;
             ks.durable_writes = durable_writes;
@@ -436,7 +440,7 @@ pub fn apply_ddl(
                     Ok(SchemaChangeKind::KeyspaceDropped(name.clone(), ks.tables.into_values().collect()))
                 }
                 None if *if_exists => Ok(SchemaChangeKind::None),
-                None => Err(QueryError::Config(format!("Keyspace '{name}' doesn't exist"))),
+                None => Err(QueryError::Invalid(format!("Keyspace '{name}' doesn't exist"))),
             }
         }
         Statement::CreateTable(c) => {

@@ -118,12 +118,26 @@ pub struct Table {
     #[serde(with = "table_id_text")]
     pub id: TableId,
     /// Partition key columns in key order, then clustering columns in key order, then static
-    /// and regular columns by name (the order `SELECT *` returns them in).
+    /// columns by name, then regular columns by name (the order `SELECT *` returns them in).
     pub columns: Vec<Column>,
     pub options: TableOptions,
+    /// Dropped columns and when (microseconds): their cells written up to then stay hidden,
+    /// even if a column of the same name is added again.
+    #[serde(default)]
+    pub dropped: BTreeMap<String, i64>,
 }
 
 impl Table {
+    /// True if a cell of `column` written at `timestamp` belongs to a dropped column.
+    #[inline]
+    pub fn is_dropped(&self, column: &[u8], timestamp: i64) -> bool {
+        !self.dropped.is_empty()
+            && std::str::from_utf8(column)
+                .ok()
+                .and_then(|c| self.dropped.get(c))
+                .is_some_and(|d| timestamp <= *d)
+    }
+
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
@@ -150,7 +164,8 @@ impl Table {
             let rank = |c: &Column| match c.kind {
                 ColumnKind::PartitionKey => (0, c.position),
                 ColumnKind::Clustering => (1, c.position),
-                ColumnKind::Static | ColumnKind::Regular => (2, 0),
+                ColumnKind::Static => (2, 0),
+                ColumnKind::Regular => (3, 0),
             };
             rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name))
         });

@@ -229,9 +229,16 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
                 let tx = tx.clone();
                 let stream = h.stream;
                 tokio::spawn(async move {
-                    let response = match p.handle(&s, request).await {
-                        Ok(r) => Response::Result(r),
-                        Err(e) => error_response(&e),
+                    // The statement runs in its own task so that a bug that panics still gets
+                    // its stream answered (with a server error) instead of leaving it hanging.
+                    let run = tokio::spawn(async move { p.handle(&s, request).await });
+                    let response = match run.await {
+                        Ok(Ok(r)) => Response::Result(r),
+                        Ok(Err(e)) => error_response(&e),
+                        Err(e) => {
+                            tracing::error!(error = %e, "request task failed");
+                            error_response(&QueryError::Server(format!("internal error: {e}")))
+                        }
                     };
                     let _ = tx.send(Outgoing { stream, response, close: false }).await;
                     drop(permit);
