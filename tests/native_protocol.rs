@@ -193,3 +193,30 @@ fn registered_connections_get_schema_change_events() {
     };
     assert_eq!(sc.change, "CREATED");
 }
+
+#[test]
+fn execute_of_an_unknown_id_is_unprepared_with_the_id() {
+    let node = TestNode::start();
+    let mut c = Conn::open(&node);
+    c.startup(None);
+    let id = bytes::Bytes::from_static(&[9u8; 16]);
+    c.send(4, &Request::Execute { id: id.clone(), params: QueryParams::default() });
+    let (h, r) = c.recv().unwrap();
+    assert_eq!(h.stream, 4);
+    let Response::Error(e) = r else { panic!("expected an error, got {r:?}") };
+    assert_eq!(e.code, 0x2500);
+    assert_eq!(e.extra, cql::protocol::ErrorExtra::Unprepared { id });
+    // Prepared, it runs.
+    c.send(5, &Request::Prepare { query: "SELECT key FROM system.local WHERE key = ?".into() });
+    let (_, r) = c.recv().unwrap();
+    let Response::Result(ResultBody::Prepared(p)) = r else { panic!("expected Prepared, got {r:?}") };
+    assert_eq!(p.metadata.columns.len(), 1);
+    let params = QueryParams {
+        values: vec![cql::protocol::Value::Bytes(bytes::Bytes::from_static(b"local"))],
+        ..Default::default()
+    };
+    c.send(6, &Request::Execute { id: p.id, params });
+    let (_, r) = c.recv().unwrap();
+    let Response::Result(ResultBody::Rows(rows)) = r else { panic!("expected rows, got {r:?}") };
+    assert_eq!(rows.rows_count, 1);
+}
