@@ -47,4 +47,5 @@ driver_tests!(
     test_statement_semantics_edge_cases,
     test_batch_statements_share_one_timestamp,
     test_prepared_statements_keep_their_keyspace,
+    test_keyspace_ddl_and_options,
 );

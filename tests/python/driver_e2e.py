@@ -380,6 +380,46 @@ def test_prepared_statements_keep_their_keyspace(session):
     assert session.execute(ps, (1,)).one().v == "from here"
 
 
+def test_keyspace_ddl_and_options(session):
+    session.execute(
+        "CREATE KEYSPACE IF NOT EXISTS ks_nts WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 2} "
+        "AND durable_writes = false"
+    )
+    ks = session.cluster.metadata.keyspaces["ks_nts"]
+    assert ks.replication_strategy.dc_replication_factors == {"dc1": 1, "dc2": 2}, ks.replication_strategy
+    assert ks.durable_writes is False
+    session.execute("ALTER KEYSPACE ks_nts WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1} AND durable_writes = true")
+    row = session.execute("SELECT replication, durable_writes FROM system_schema.keyspaces WHERE keyspace_name = 'ks_nts'").one()
+    assert row.replication["class"].endswith("SimpleStrategy") and row.durable_writes, row
+    session.execute(
+        "CREATE TABLE ks_nts.t (k int PRIMARY KEY, v text) WITH gc_grace_seconds = 60 AND default_time_to_live = 100 "
+        "AND comment = 'hello' AND compaction = {'class': 'SizeTieredCompactionStrategy', 'min_threshold': 6} "
+        "AND speculative_retry = '95p'"
+    )
+    t = session.execute(
+        "SELECT gc_grace_seconds, default_time_to_live, comment, compaction, speculative_retry FROM system_schema.tables "
+        "WHERE keyspace_name = 'ks_nts' AND table_name = 't'"
+    ).one()
+    assert (t.gc_grace_seconds, t.default_time_to_live, t.comment, t.speculative_retry) == (60, 100, "hello", "95p"), t
+    assert t.compaction["min_threshold"] == "6", t.compaction
+    session.execute("INSERT INTO ks_nts.t (k, v) VALUES (1, 'x')")
+    ttl = session.execute("SELECT ttl(v) FROM ks_nts.t WHERE k = 1").one()[0]
+    assert 0 < ttl <= 100, ttl
+    session.execute("ALTER TABLE ks_nts.t WITH gc_grace_seconds = 30")
+    try:
+        session.execute("CREATE KEYSPACE ks_nts WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}")
+        raise AssertionError("expected AlreadyExists")
+    except AlreadyExists:
+        pass
+    session.execute("DROP KEYSPACE ks_nts")
+    assert "ks_nts" not in session.cluster.metadata.keyspaces
+    try:
+        session.execute("DROP KEYSPACE ks_nts")
+        raise AssertionError("expected an error for a missing keyspace")
+    except InvalidRequest:
+        pass
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     if ONLY:
