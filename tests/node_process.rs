@@ -53,7 +53,7 @@ fn node_starts_with_defaults_and_stops_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     let mut node = Node(child);
-    wait_for_line(&mut node.0, "storage engine open");
+    wait_for_line(&mut node.0, "listening for CQL clients");
     assert!(data.join("commitlog").is_dir(), "the commit log lives under the data directory");
     assert!(data.join("data").is_dir(), "SSTables live under the data directory");
     let status = Command::new("kill").arg("-TERM").arg(node.0.id().to_string()).status().unwrap();

@@ -70,6 +70,8 @@ fn reconcile(engine: &storage::Engine, schema: &crate::schema::Schema) -> anyhow
 
 /// Runs a node until a stop signal, then drains it.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Handlers first: a stop signal that arrives while the node starts must still drain it.
+    let mut stop = StopSignals::install()?;
     let engine_config = config.engine_config();
     let dir = config.data_directory.clone();
     let engine = tokio::task::spawn_blocking(move || storage::Engine::open(engine_config)).await??;
@@ -113,7 +115,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening for CQL clients");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let transport = tokio::spawn(crate::transport::serve(listener, processor, stop_rx));
-    wait_for_stop().await?;
+    stop.wait().await;
     let _ = stop_tx.send(true);
     let _ = transport.await;
     tracing::info!("stopping: draining memtables");
@@ -123,11 +125,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_stop() -> anyhow::Result<()> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {}
+/// SIGINT and SIGTERM, caught from the start of [`run`].
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals { term: signal(SignalKind::terminate())?, int: signal(SignalKind::interrupt())? })
     }
-    Ok(())
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
