@@ -1,6 +1,8 @@
-//! Errors: every construct Tessera rejects as unsupported, and a representative set of syntax
-//! errors, each with its exact message, line and column (including errors past line 1, lexer
-//! errors and invalid types).
+//! Errors: every message the parser can reject a statement with, each with its exact text and
+//! (where the error has one) line and column: the constructs Tessera rejects as unsupported,
+//! the syntax errors the grammar raises by name, every kind of `expecting ...` a mismatch
+//! reports, lexer errors, the nesting limit, invalid types and batch members, and errors
+//! past line 1.
 
 use super::{syntax_error, unsupported_error};
 use crate::Error;
@@ -26,6 +28,7 @@ fn unsupported_statements_are_named_at_their_start() {
             "CREATE FUNCTION is not supported",
         ),
         ("CREATE AGGREGATE a (int) SFUNC f STYPE int", "CREATE AGGREGATE is not supported"),
+        ("CREATE OR REPLACE AGGREGATE a (int) SFUNC f STYPE int", "CREATE AGGREGATE is not supported"),
         ("CREATE TRIGGER tr ON t USING 'x'", "CREATE TRIGGER is not supported"),
         ("CREATE ROLE r WITH PASSWORD = 'p' AND LOGIN = true", "CREATE ROLE is not supported"),
         ("CREATE USER u WITH PASSWORD 'p'", "CREATE USER is not supported"),
@@ -41,6 +44,7 @@ fn unsupported_statements_are_named_at_their_start() {
         ("DROP TRIGGER tr ON t", "DROP TRIGGER is not supported"),
         ("DROP ROLE r", "DROP ROLE is not supported"),
         ("DROP USER u", "DROP USER is not supported"),
+        ("DROP IDENTITY 'id'", "DROP IDENTITY is not supported"),
         ("GRANT SELECT ON ks.t TO r", "GRANT is not supported"),
         ("REVOKE ALL ON KEYSPACE ks FROM r", "REVOKE is not supported"),
         ("LIST ROLES", "LIST (roles, users and permissions) is not supported"),
@@ -79,6 +83,12 @@ fn unsupported_clauses_are_named_where_they_appear() {
             "column masking (MASKED WITH) is not supported",
         ),
         (
+            "CREATE TABLE t (k int PRIMARY KEY, v int CHECK v > 0)",
+            42,
+            "column constraints (CHECK) is not supported",
+        ),
+        ("ALTER TABLE t ADD v int CHECK v > 0", 25, "column constraints (CHECK) is not supported"),
+        (
             "ALTER TABLE t ALTER v TYPE blob",
             15,
             "ALTER TABLE ... ALTER (changing a column's type or mask) is not supported",
@@ -89,6 +99,8 @@ fn unsupported_clauses_are_named_where_they_appear() {
             22,
             "ALTER TABLE DROP ... USING TIMESTAMP is not supported",
         ),
+        ("ALTER TABLE t DROP IF EXISTS v", 15, "ALTER TABLE DROP IF EXISTS is not supported"),
+        ("ALTER TABLE t RENAME IF EXISTS a TO b", 15, "ALTER TABLE RENAME IF EXISTS is not supported"),
         ("ALTER TABLE IF EXISTS t ADD v int", 13, "ALTER TABLE IF EXISTS is not supported"),
         ("ALTER TABLE t ADD IF NOT EXISTS v int", 15, "ALTER TABLE ADD IF NOT EXISTS is not supported"),
         (
@@ -100,17 +112,25 @@ fn unsupported_clauses_are_named_where_they_appear() {
         ("SELECT CAST(a AS text) FROM t", 8, "CAST is not supported"),
         ("SELECT maxwritetime(a) FROM t", 8, "MAXWRITETIME is not supported"),
         ("SELECT a + 1 FROM t", 10, "arithmetic in selectors (+, -, *, /, %) is not supported"),
+        ("SELECT -a FROM t", 8, "arithmetic in selectors (+, -, *, /, %) is not supported"),
         ("SELECT m['k'] FROM t", 9, "field and element selection in selectors (c.f, c[k]) is not supported"),
+        ("SELECT writetime(a.f) FROM t", 19, "WRITETIME and TTL of a field or element is not supported"),
+        ("SELECT ttl(m['k']) FROM t", 13, "WRITETIME and TTL of a field or element is not supported"),
         (
             "SELECT (int) a FROM t",
             8,
             "parenthesised selectors, tuples and type hints in selectors is not supported",
         ),
         ("SELECT * FROM t WHERE k = 1 + 2", 29, "arithmetic on terms (+, -, *, /, %) is not supported"),
+        ("INSERT INTO t (k, v) VALUES (1, CAST(2 AS text))", 33, "CAST is not supported"),
+        ("SELECT * FROM t WHERE k = f(cast(1 AS int))", 29, "CAST is not supported"),
         ("SELECT * FROM t WHERE k BETWEEN 1 AND 2", 25, "BETWEEN is not supported"),
         ("SELECT * FROM t WHERE k LIKE 'a%'", 25, "LIKE is not supported"),
         ("SELECT * FROM t WHERE k IS NOT NULL", 25, "IS NOT NULL is not supported"),
         ("SELECT * FROM t WHERE k NOT IN (1)", 25, "NOT IN is not supported"),
+        ("SELECT * FROM t WHERE s NOT CONTAINS 1", 25, "NOT CONTAINS is not supported"),
+        ("SELECT * FROM t WHERE token(k) BETWEEN 1 AND 2", 32, "BETWEEN is not supported"),
+        ("SELECT * FROM t WHERE (a, b) NOT IN ((1, 2))", 30, "NOT IN is not supported"),
         (
             "SELECT * FROM t WHERE m['k'] = 1",
             24,
@@ -139,8 +159,11 @@ fn unsupported_clauses_are_named_where_they_appear() {
             "conditional updates on columns (IF col = ...) are not supported",
         ),
         ("DELETE FROM t WHERE k = 1 IF v = 0", 27, "LWT conditions on columns are not supported"),
+        ("DELETE a.f FROM t WHERE k = 1", 9, "deleting a user-defined type field (c.field) is not supported"),
         ("DESCRIBE INDEX i", 10, "DESCRIBE INDEX is not supported"),
+        ("DESCRIBE MATERIALIZED VIEW v", 10, "DESCRIBE MATERIALIZED VIEW is not supported"),
         ("DESCRIBE FUNCTION ks.f", 10, "DESCRIBE FUNCTION is not supported"),
+        ("DESCRIBE AGGREGATE ks.a", 10, "DESCRIBE AGGREGATE is not supported"),
         ("DESCRIBE TABLE t WITH INTERNALS", 18, "DESCRIBE ... WITH INTERNALS is not supported"),
     ];
     for (text, column, message) in cases {
@@ -198,12 +221,27 @@ fn syntax_errors_name_what_was_found() {
             "Only expressions of the form X = X + <value> are supported.",
         ),
         (
+            "UPDATE t SET v = w - 1 WHERE k = 1",
+            18,
+            "Only expressions of the form X = X - <value> are supported.",
+        ),
+        (
             "UPDATE t SET v = [1] + w WHERE k = 1",
             24,
             "Only expressions of the form X = <value> + X are supported.",
         ),
         ("UPDATE t SET v = 1 WHERE k = 1 IF", 34, "unexpected end of input, expecting 'EXISTS'"),
         ("UPDATE t USING TTL 1 AND TTL 2 SET v = 1 WHERE k = 1", 26, "TTL is given twice in USING"),
+        (
+            "UPDATE t USING TIMESTAMP 1 AND TIMESTAMP 2 SET v = 1 WHERE k = 1",
+            32,
+            "TIMESTAMP is given twice in USING",
+        ),
+        (
+            "INSERT INTO t (k) VALUES (1) USING CONSISTENCY ONE AND CONSISTENCY ALL",
+            56,
+            "CONSISTENCY is given twice in USING",
+        ),
         ("SELECT * FROM t;;", 17, "mismatched input ';' expecting end of input"),
         ("INSERT INTO t (a) VALUES (0xabc)", 27, "invalid blob literal '0xabc': odd number of hex digits"),
         ("INSERT INTO t (a) VALUES ('unterminated)", 27, "unterminated string literal"),
@@ -277,4 +315,96 @@ fn invalid_types_and_batch_members() {
         syntax_error("BEGIN BATCH foo APPLY BATCH"),
         (1, 13, "mismatched input 'foo' expecting one of 'INSERT', 'UPDATE', 'DELETE', 'APPLY'".to_string())
     );
+}
+
+#[test]
+fn mismatches_name_every_kind_of_expected_token() {
+    let cases = [
+        ("ALTER FOO", 7, "mismatched input 'FOO' expecting 'KEYSPACE' or 'TABLE'"),
+        ("DROP FOO", 6, "mismatched input 'FOO' expecting 'KEYSPACE' or 'TABLE'"),
+        ("ALTER TABLE t FOO", 15, "mismatched input 'FOO' expecting one of 'ADD', 'DROP', 'RENAME', 'WITH'"),
+        (
+            "INSERT INTO t (a) VALUES (1) USING FOO 5",
+            36,
+            "mismatched input 'FOO' expecting one of 'TTL', 'TIMESTAMP', 'CONSISTENCY'",
+        ),
+        (
+            "INSERT INTO t (a) VALUES (1) USING TIMESTAMP 1 AND",
+            51,
+            "unexpected end of input, expecting one of 'TTL', 'TIMESTAMP', 'CONSISTENCY'",
+        ),
+        ("INSERT INTO t JSON 5", 20, "mismatched input '5' expecting a JSON string or bind marker"),
+        ("SELECT , FROM t", 8, "mismatched input ',' expecting a selector"),
+        ("SELECT FROM t", 8, "mismatched input 'FROM' expecting a selector"),
+        ("CREATE TABLE t (k PRIMARY KEY)", 19, "mismatched input 'PRIMARY' expecting a type"),
+        ("CREATE TABLE t (k int PRIMARY KEY, v tuple<>)", 44, "mismatched input '>' expecting a type"),
+        ("CREATE KEYSPACE ks WITH x = [1]", 29, "mismatched input '[' expecting a constant"),
+        ("CREATE KEYSPACE ks WITH x =", 28, "unexpected end of input, expecting a constant"),
+        ("CREATE KEYSPACE ks WITH x = -'a'", 30, "mismatched input ''a'' expecting a number"),
+        ("SELECT * FROM t WHERE (a, b) = 1", 32, "mismatched input '1' expecting a tuple or bind marker"),
+        ("SELECT * FROM t WHERE (a, b) IN (1)", 34, "mismatched input '1' expecting a tuple or bind marker"),
+        (
+            "SELECT * FROM t WHERE a IN 1",
+            28,
+            "mismatched input '1' expecting a parenthesised list or bind marker",
+        ),
+        (
+            "SELECT * FROM t WHERE token(k) IN (1)",
+            32,
+            "mismatched input 'IN' expecting one of '=', '<', '<=', '>', '>=', '!='",
+        ),
+        (
+            "SELECT * FROM t WHERE (a, b) CONTAINS 1",
+            30,
+            "mismatched input 'CONTAINS' expecting one of '=', '<', '<=', '>', '>=', '!='",
+        ),
+        ("DESCRIBE", 9, "unexpected end of input, expecting identifier"),
+        ("DESCRIBE KEYSPACE 5", 19, "mismatched input '5' expecting identifier or end of input"),
+        (
+            "BEGIN BATCH BEGIN BATCH APPLY BATCH",
+            13,
+            "BEGIN statements are not allowed in a batch (only INSERT, UPDATE and DELETE)",
+        ),
+        ("DELETE FROM t WHERE k = 1 IF", 29, "unexpected end of input, expecting 'EXISTS'"),
+    ];
+    for (text, column, message) in cases {
+        assert_eq!(syntax_error(text), (1, column, message.to_string()), "{text}");
+    }
+    // What was found is quoted up to 40 characters, then cut with "...".
+    let long = format!("SELECT * FROM t WHERE k = 1 '{}'", "a".repeat(60));
+    let found = format!("'{}...", "a".repeat(39));
+    assert_eq!(syntax_error(&long), (1, 29, format!("mismatched input '{found}' expecting end of input")));
+}
+
+#[test]
+fn lexer_errors_point_at_the_bad_text() {
+    let cases = [
+        ("SELECT * FROM t WHERE k = \"unterminated", 1, 27, "unterminated quoted identifier"),
+        ("SELECT * FROM t WHERE k = $$unterminated", 1, 27, "unterminated $$ string literal"),
+        ("SELECT * FROM t /* unterminated", 1, 17, "unterminated comment"),
+        ("SELECT * FROM t\n/* unterminated\n", 2, 1, "unterminated comment"),
+        ("SELECT é FROM t", 1, 8, "unexpected character 'é'"),
+        ("SELECT * FROM t WHERE k ! 1", 1, 25, "unexpected character '!'"),
+        ("SELECT * FROM t\nWHERE k = 0xabc", 2, 11, "invalid blob literal '0xabc': odd number of hex digits"),
+    ];
+    for (text, line, column, message) in cases {
+        assert_eq!(syntax_error(text), (line, column, message.to_string()), "{text}");
+    }
+}
+
+#[test]
+fn nesting_past_the_limit_is_named_where_it_happens() {
+    let message = "statement nests deeper than 64 levels".to_string();
+    // 64 nested terms parse; the 65th (the `1` inside 64 brackets) is one too many.
+    assert!(
+        parse_statement(&format!("INSERT INTO t (a) VALUES ({}1{})", "[".repeat(63), "]".repeat(63))).is_ok()
+    );
+    let text = format!("INSERT INTO t (a) VALUES ({}1{})", "[".repeat(64), "]".repeat(64));
+    assert_eq!(syntax_error(&text), (1, 27 + 64, message.clone()));
+    let text = format!("SELECT * FROM t WHERE {}a = 1{}", "(".repeat(70), ")".repeat(70));
+    assert_eq!(syntax_error(&text), (1, 23 + 64, message.clone()));
+    let text = format!("SELECT {}a{} FROM t", "f(".repeat(70), ")".repeat(70));
+    assert_eq!(syntax_error(&text), (1, 8 + 2 * 64, message.clone()));
+    let text = format!("CREATE TABLE t (k int PRIMARY KEY, v {}int{})", "list<".repeat(70), ">".repeat(70));
+    assert_eq!(syntax_error(&text), (1, 38 + 5 * 64, message));
 }
