@@ -19,6 +19,35 @@ pub struct TestNode {
     extra_config: String,
 }
 
+/// The workspace root (the folder holding `Cargo.lock`): test crates nested under `tests/` share
+/// this helper and the root's `target/`.
+pub fn workspace_root() -> PathBuf {
+    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    while !dir.join("Cargo.lock").exists() {
+        assert!(dir.pop(), "no Cargo.lock above {}", env!("CARGO_MANIFEST_DIR"));
+    }
+    dir
+}
+
+/// The `tessera` binary: Cargo names it for the root package's tests; a nested test crate finds
+/// it beside its own test executable (`target/<profile>/deps/..`), where `cargo build` or the
+/// root package's test build put it.
+pub fn tessera_bin() -> PathBuf {
+    if let Some(bin) = option_env!("CARGO_BIN_EXE_tessera") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = profile_dir.join("tessera");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build --bin tessera`), or run the whole suite with \
+         scripts/test.sh",
+        bin.display()
+    );
+    bin
+}
+
 fn free_port(host: &str) -> u16 {
     let l = std::net::TcpListener::bind((host, 0)).unwrap();
     l.local_addr().unwrap().port()
@@ -60,7 +89,7 @@ impl TestNode {
             self.extra_config
         );
         std::fs::write(self.config_path(), cfg).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        let mut child = Command::new(tessera_bin())
             .arg("--config")
             .arg(self.config_path())
             .stdout(Stdio::piped())
@@ -131,7 +160,7 @@ impl Drop for TestNode {
 
 /// The Python interpreter of the test venv (created by `scripts/test.sh`).
 pub fn python() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/python");
+    let p = workspace_root().join("target/pyenv/bin/python");
     assert!(
         p.exists(),
         "{} is missing: run the suite with scripts/test.sh, which installs the Python clients",
@@ -142,14 +171,14 @@ pub fn python() -> PathBuf {
 
 /// `cqlsh` from the test venv.
 pub fn cqlsh() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv/bin/cqlsh");
+    let p = workspace_root().join("target/pyenv/bin/cqlsh");
     assert!(p.exists(), "{} is missing: run the suite with scripts/test.sh", p.display());
     p
 }
 
 /// Runs `tests/python/<script>` against `node`, with `args`.
 pub fn run_python(node: &TestNode, script: &str, args: &[&str]) -> Output {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(script);
+    let path = workspace_root().join("tests/python").join(script);
     Command::new(python()).arg(path).arg(&node.host).arg(node.port.to_string()).args(args).output().unwrap()
 }
 
