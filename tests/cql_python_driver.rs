@@ -48,4 +48,6 @@ driver_tests!(
     test_batch_statements_share_one_timestamp,
     test_prepared_statements_keep_their_keyspace,
     test_keyspace_ddl_and_options,
+    test_statements_are_checked_at_prepare,
+    test_batch_and_restriction_rules,
 );

@@ -220,3 +220,92 @@ fn execute_of_an_unknown_id_is_unprepared_with_the_id() {
     let Response::Result(ResultBody::Rows(rows)) = r else { panic!("expected rows, got {r:?}") };
     assert_eq!(rows.rows_count, 1);
 }
+
+fn error_message(r: &Response) -> (i32, String) {
+    match r {
+        Response::Error(e) => (e.code, e.message.clone()),
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn bound_values_must_match_the_markers_one_for_one() {
+    use cql::protocol::{BatchQuery, BatchRequest, BatchStatement, Value, batch_kind};
+    let node = TestNode::start();
+    let mut c = Conn::open(&node);
+    c.startup(None);
+    c.query(1, "CREATE KEYSPACE bv WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}");
+    c.query(2, "CREATE TABLE bv.t (k int PRIMARY KEY, v text)");
+    let int = |i: i32| Value::Bytes(bytes::Bytes::copy_from_slice(&i.to_be_bytes()));
+    let text = |s: &'static str| Value::Bytes(bytes::Bytes::from_static(s.as_bytes()));
+
+    let query = |c: &mut Conn, stream: i16, q: &str, values: Vec<Value>| {
+        c.send(
+            stream,
+            &Request::Query { query: q.into(), params: QueryParams { values, ..Default::default() } },
+        );
+        c.recv().unwrap().1
+    };
+    // Too many, too few, and values for a statement without markers: all refused, nothing written.
+    let r = query(&mut c, 3, "INSERT INTO bv.t (k, v) VALUES (?, ?)", vec![int(1), text("a"), int(9)]);
+    let (code, msg) = error_message(&r);
+    assert_eq!(code, 0x2200);
+    assert_eq!(msg, "There were 2 markers(?) in CQL but 3 bound variables");
+    let r = query(&mut c, 4, "INSERT INTO bv.t (k, v) VALUES (?, ?)", vec![int(1)]);
+    assert_eq!(error_message(&r).1, "There were 2 markers(?) in CQL but 1 bound variables");
+    let r = query(&mut c, 5, "INSERT INTO bv.t (k, v) VALUES (1, 'a')", vec![int(1)]);
+    assert_eq!(error_message(&r).1, "There were 0 markers(?) in CQL but 1 bound variables");
+    let r = c.query(6, "SELECT * FROM bv.t");
+    let Response::Result(ResultBody::Rows(rows)) = r else { panic!("expected rows, got {r:?}") };
+    assert_eq!(rows.rows_count, 0);
+
+    // The same rule per statement of a BATCH message, and no USING CONSISTENCY inside one.
+    let batch = |kind: u8, statements: Vec<(&'static str, Vec<Value>)>| {
+        Request::Batch(BatchRequest {
+            kind,
+            statements: statements
+                .into_iter()
+                .map(|(q, values)| BatchStatement { query: BatchQuery::Text(q.into()), values })
+                .collect(),
+            consistency: cql::Consistency::One,
+            serial_consistency: None,
+            timestamp: None,
+        })
+    };
+    c.send(
+        7,
+        &batch(
+            batch_kind::LOGGED,
+            vec![
+                ("INSERT INTO bv.t (k, v) VALUES (?, ?)", vec![int(1), text("a")]),
+                ("INSERT INTO bv.t (k, v) VALUES (?, ?)", vec![int(2)]),
+            ],
+        ),
+    );
+    let (code, msg) = error_message(&c.recv().unwrap().1);
+    assert_eq!((code, msg.as_str()), (0x2200, "There were 2 markers(?) in CQL but 1 bound variables"));
+    c.send(
+        8,
+        &batch(
+            batch_kind::UNLOGGED,
+            vec![("INSERT INTO bv.t (k, v) VALUES (3, 'c') USING CONSISTENCY ALL", vec![])],
+        ),
+    );
+    let (code, msg) = error_message(&c.recv().unwrap().1);
+    assert_eq!(code, 0x2200);
+    assert!(msg.contains("USING CONSISTENCY is not allowed"), "{msg}");
+    c.send(9, &batch(batch_kind::COUNTER, vec![("INSERT INTO bv.t (k, v) VALUES (4, 'd')", vec![])]));
+    let (code, msg) = error_message(&c.recv().unwrap().1);
+    assert_eq!(code, 0x2200);
+    assert!(msg.contains("Counter batches are not supported"), "{msg}");
+    let r = c.query(10, "SELECT * FROM bv.t");
+    let Response::Result(ResultBody::Rows(rows)) = r else { panic!("expected rows, got {r:?}") };
+    assert_eq!(rows.rows_count, 0, "a refused batch wrote nothing");
+
+    // A well-formed batch goes through.
+    c.send(
+        11,
+        &batch(batch_kind::LOGGED, vec![("INSERT INTO bv.t (k, v) VALUES (?, ?)", vec![int(5), text("e")])]),
+    );
+    assert_eq!(c.recv().unwrap().1, Response::Result(ResultBody::Void));
+}

@@ -8,10 +8,11 @@ use cql::Consistency;
 /// Why a request failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum QueryError {
-    /// 0x2000: the statement does not parse, or uses CQL Tessera does not support.
+    /// 0x2000: the statement does not parse.
     #[error("{0}")]
     Syntax(String),
-    /// 0x2200: the statement is wrong for the schema or the values.
+    /// 0x2200: the statement is wrong for the schema or the values, or uses CQL Tessera does
+    /// not support.
     #[error("{0}")]
     Invalid(String),
     /// 0x2300: a bad keyspace or table configuration.
@@ -45,9 +46,10 @@ impl From<cql::Error> for QueryError {
     fn from(e: cql::Error) -> Self {
         match e {
             cql::Error::Protocol(m) => QueryError::Protocol(m),
-            e @ (cql::Error::Syntax { .. } | cql::Error::Unsupported { .. }) => {
-                QueryError::Syntax(e.to_string())
-            }
+            e @ cql::Error::Syntax { .. } => QueryError::Syntax(e.to_string()),
+            // Valid CQL that Tessera does not implement: a request Cassandra would accept is
+            // refused as invalid (0x2200), which is also what cqlsh prints in full.
+            e @ cql::Error::Unsupported { .. } => QueryError::Invalid(e.to_string()),
             cql::Error::Invalid(m) => QueryError::Invalid(m),
         }
     }

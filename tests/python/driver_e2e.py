@@ -420,6 +420,86 @@ def test_keyspace_ddl_and_options(session):
         pass
 
 
+def expect_invalid(fn, needle):
+    """Runs fn and checks that it fails with InvalidRequest naming `needle`."""
+    try:
+        fn()
+    except InvalidRequest as e:
+        assert needle in str(e), f"expected {needle!r} in {e}"
+        return
+    raise AssertionError(f"expected InvalidRequest naming {needle!r}, got success")
+
+
+def test_statements_are_checked_at_prepare(session):
+    session.execute("CREATE TABLE pc (k int, c int, v text, l list<int>, PRIMARY KEY (k, c))")
+    for q, needle in [
+        ("SELECT * FROM pc WHERE v = ?", "ALLOW FILTERING"),
+        ("SELECT * FROM pc WHERE c > ?", "ALLOW FILTERING"),
+        ("SELECT nope FROM pc WHERE k = ?", "nope"),
+        ("SELECT * FROM pc WHERE k = ? ORDER BY v DESC", "Order by"),
+        ("SELECT * FROM pc WHERE token(k) > ? AND k = ?", "token relation"),
+        ("INSERT INTO pc (k, c, nope) VALUES (?, ?, ?)", "nope"),
+        ("INSERT INTO pc (k, v) VALUES (?, ?)", "c"),
+        ("UPDATE pc SET v = ? WHERE c = ?", "k"),
+        ("UPDATE pc SET k = ? WHERE k = ? AND c = ?", "PRIMARY KEY part k"),
+        ("UPDATE pc USING TIMESTAMP ? SET v = ? WHERE k = ? AND c = ? IF EXISTS", "timestamp"),
+        ("BEGIN BATCH USING TTL 10 INSERT INTO pc (k, c, v) VALUES (?, ?, ?) APPLY BATCH", "Global TTL"),
+        ("BEGIN BATCH USING TIMESTAMP 10 INSERT INTO pc (k, c) VALUES (?, ?) USING TIMESTAMP 5 APPLY BATCH",
+         "Timestamp must be set either on BATCH or individual statements"),
+    ]:
+        expect_invalid(lambda: session.prepare(q), needle)
+    # What is valid prepares, including list operations by index that read before writing.
+    for q in [
+        "SELECT * FROM pc WHERE c > ? ALLOW FILTERING",
+        "SELECT * FROM pc WHERE k IN ? AND c >= ? ORDER BY c DESC LIMIT ?",
+        "UPDATE pc SET l[?] = ? WHERE k = ? AND c = ?",
+        "DELETE l[?] FROM pc WHERE k = ? AND c = ?",
+        "UPDATE pc USING TTL ? AND TIMESTAMP ? SET v = ? WHERE k = ? AND c = ?",
+        "INSERT INTO pc JSON ?",
+        "BEGIN UNLOGGED BATCH INSERT INTO pc (k, c) VALUES (?, ?) USING TIMESTAMP 5; APPLY BATCH",
+    ]:
+        session.prepare(q)
+
+
+def test_batch_and_restriction_rules(session):
+    session.execute("CREATE TABLE br (k int, c int, v text, PRIMARY KEY (k, c))")
+    expect_invalid(
+        lambda: session.execute("BEGIN BATCH USING TTL 100 INSERT INTO br (k, c, v) VALUES (1, 1, 'x') APPLY BATCH"),
+        "Global TTL on the BATCH statement is not supported",
+    )
+    expect_invalid(
+        lambda: session.execute(
+            "BEGIN BATCH USING TIMESTAMP 5 INSERT INTO br (k, c, v) VALUES (1, 1, 'x') USING TIMESTAMP 7 APPLY BATCH"
+        ),
+        "Timestamp must be set either on BATCH or individual statements",
+    )
+    expect_invalid(
+        lambda: session.execute("BEGIN COUNTER BATCH UPDATE br SET v = 'x' WHERE k = 1 AND c = 1 APPLY BATCH"),
+        "Counter batches are not supported",
+    )
+    expect_invalid(
+        lambda: session.execute(
+            "BEGIN BATCH INSERT INTO br (k, c, v) VALUES (1, 1, 'x') USING CONSISTENCY ALL APPLY BATCH"
+        ),
+        "USING CONSISTENCY is not allowed",
+    )
+    assert session.execute("SELECT * FROM br").one() is None, "a refused batch wrote nothing"
+    # Inner timestamps are fine without a batch-wide one.
+    session.execute(
+        "BEGIN UNLOGGED BATCH INSERT INTO br (k, c, v) VALUES (1, 1, 'x') USING TIMESTAMP 7; "
+        "INSERT INTO br (k, c, v) VALUES (1, 2, 'y') USING TIMESTAMP 8; APPLY BATCH"
+    )
+    assert [r[0] for r in session.execute("SELECT writetime(v) FROM br WHERE k = 1")] == [7, 8]
+    # Clustering restrictions without the partition key filter every partition.
+    session.execute("INSERT INTO br (k, c, v) VALUES (2, 3, 'z')")
+    expect_invalid(lambda: session.execute("SELECT * FROM br WHERE c > 1"), "ALLOW FILTERING")
+    rows = sorted((r.k, r.c) for r in session.execute("SELECT k, c FROM br WHERE c > 1 ALLOW FILTERING"))
+    assert rows == [(1, 2), (2, 3)], rows
+    expect_invalid(lambda: session.execute("SELECT * FROM br WHERE token(k) > 0 AND k = 1"), "token relation")
+    # Unsupported CQL is refused as invalid, naming what is unsupported.
+    expect_invalid(lambda: session.execute("CREATE INDEX ON br (v)"), "INDEX")
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     if ONLY:

@@ -107,11 +107,12 @@ pub fn bind(term: &Term, ty: &CqlType, params: &QueryParams) -> QueryResult<Boun
                 }
                 Some(Value::Null) => Ok(Bound::Null),
                 Some(Value::NotSet) => Ok(Bound::Unset),
-                None => Err(QueryError::Invalid(format!(
-                    "There were {} markers(?) in CQL but {} bound variables",
-                    index + 1,
-                    params.values.len()
-                ))),
+                None => Err(QueryError::Invalid(match name {
+                    Some(n) => format!("No value bound for marker :{n}"),
+                    None => {
+                        format!("No value bound for marker {} (of {} values)", index + 1, params.values.len())
+                    }
+                })),
             }
         }
         Term::Literal(Literal::Null) => Ok(Bound::Null),

@@ -23,7 +23,7 @@ use crate::schema::{Schema, SchemaChangeKind, SchemaStore, Table, apply_ddl};
 use crate::system::NodeInfo;
 use bytes::Bytes;
 use cql::Consistency;
-use cql::ast::{ParsedStatement, QualifiedName, Statement};
+use cql::ast::{Batch, BatchKind, InsertValues, ParsedStatement, QualifiedName, Statement, Term, Using};
 use cql::protocol::{
     BatchQuery, BatchRequest, Event, Prepared, QueryParams, Request, ResultBody, SchemaChange,
     SchemaChangeTarget,
@@ -74,6 +74,77 @@ fn is_conditional(stmt: &Statement) -> bool {
         Statement::Delete(d) => d.if_exists,
         _ => false,
     }
+}
+
+/// How [`QueryProcessor::statement_mutations`] builds a statement's mutations.
+#[derive(Debug, Clone, Copy, Default)]
+struct How {
+    /// The timestamp the whole batch shares.
+    batch_ts: Option<i64>,
+    /// Whether `IF [NOT] EXISTS` is allowed (outside batches).
+    conditional: bool,
+    /// Checks only (PREPARE): list operations read a sample list instead of the table.
+    dry_run: bool,
+}
+
+/// The `USING` clause of an INSERT, UPDATE or DELETE.
+fn using_of(stmt: &Statement) -> Option<&Using> {
+    match stmt {
+        Statement::Insert(i) => Some(&i.using),
+        Statement::Update(u) => Some(&u.using),
+        Statement::Delete(d) => Some(&d.using),
+        _ => None,
+    }
+}
+
+/// Refuses values that do not match the statement's bind markers, one for one.
+fn check_bind_count(markers: usize, params: &QueryParams) -> QueryResult<()> {
+    let values = params.values.len();
+    if markers != values {
+        return Err(QueryError::Invalid(format!(
+            "There were {markers} markers(?) in CQL but {values} bound variables"
+        )));
+    }
+    Ok(())
+}
+
+/// What a BATCH may not say about itself or its statements.
+fn check_batch(b: &Batch) -> QueryResult<()> {
+    if b.kind == BatchKind::Counter {
+        return Err(QueryError::Invalid(
+            "Counter batches are not supported: there are no counter columns".into(),
+        ));
+    }
+    if b.using.ttl.is_some() {
+        return Err(QueryError::Invalid("Global TTL on the BATCH statement is not supported.".into()));
+    }
+    for st in &b.statements {
+        check_batch_statement(st)?;
+        if b.using.timestamp.is_some() && using_of(st).is_some_and(|u| u.timestamp.is_some()) {
+            return Err(QueryError::Invalid(
+                "Timestamp must be set either on BATCH or individual statements".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a statement inside a BATCH (CQL or protocol) may not say.
+fn check_batch_statement(st: &Statement) -> QueryResult<()> {
+    if using_of(st).is_some_and(|u| u.consistency.is_some()) {
+        return Err(QueryError::Invalid(
+            "USING CONSISTENCY is not allowed on a statement inside a BATCH; give it on the BATCH".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Conditional writes choose their own timestamp.
+fn check_conditional(stmt: &Statement) -> QueryResult<()> {
+    if using_of(stmt).is_some_and(|u| u.timestamp.is_some()) {
+        return Err(QueryError::Invalid("Cannot provide custom timestamp for conditional updates".into()));
+    }
+    Ok(())
 }
 
 fn no_keyspace() -> QueryError {
@@ -131,9 +202,72 @@ impl QueryProcessor {
         let keyspace = session.keyspace();
         let schema = self.schema.snapshot();
         let (metadata, result_metadata) = prepared::metadata(&schema, &parsed, keyspace.as_deref())?;
+        self.validate_prepared(&schema, &parsed, keyspace.as_deref(), &metadata)?;
         let id = prepared::statement_id(keyspace.as_deref(), query);
         self.prepared.write().insert(id.clone(), Arc::new(PreparedStatement { parsed, keyspace }));
         Ok(ResultBody::Prepared(Prepared { id, metadata, result_metadata }))
+    }
+
+    /// Runs a statement's checks at PREPARE, as Cassandra does, with sample values bound to
+    /// its markers, so that a statement that can never execute is refused before it is
+    /// cached: unknown columns, missing key parts, restrictions that need ALLOW FILTERING,
+    /// ORDER BY on the wrong columns, misplaced USING clauses.
+    fn validate_prepared(
+        &self,
+        schema: &Schema,
+        parsed: &ParsedStatement,
+        ks: Option<&str>,
+        metadata: &cql::protocol::PreparedMetadata,
+    ) -> QueryResult<()> {
+        let params = prepared::sample_params(metadata);
+        let stmt = &parsed.statement;
+        match stmt {
+            Statement::Select(sel) => {
+                let keyspace = sel.table.keyspace.as_deref().or(ks).ok_or_else(no_keyspace)?;
+                if crate::system::table(keyspace, &sel.table.name).is_some() {
+                    return Ok(());
+                }
+                let table = self.user_table(schema, &sel.table, ks)?;
+                select::validate(&table, sel, &params)
+            }
+            // The document is only known at EXECUTE.
+            Statement::Insert(i)
+                if matches!(&i.values, InsertValues::Json { value: Term::Bind { .. }, .. }) =>
+            {
+                self.user_table(schema, &i.table, ks).map(|_| ())
+            }
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
+                let conditional = is_conditional(stmt);
+                if conditional {
+                    check_conditional(stmt)?;
+                }
+                let (table, _, _) = self.statement_mutations(
+                    schema,
+                    stmt,
+                    ks,
+                    &params,
+                    How { batch_ts: None, conditional, dry_run: true },
+                )?;
+                if conditional {
+                    lwt::condition_select(&table, stmt)?;
+                }
+                Ok(())
+            }
+            Statement::Batch(b) => {
+                check_batch(b)?;
+                for st in &b.statements {
+                    self.statement_mutations(
+                        schema,
+                        st,
+                        ks,
+                        &params,
+                        How { batch_ts: Some(1), conditional: false, dry_run: true },
+                    )?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     fn user_table(
@@ -186,6 +320,7 @@ impl QueryProcessor {
         prepared_ks: Option<&str>,
         params: QueryParams,
     ) -> QueryResult<ResultBody> {
+        check_bind_count(parsed.bind_markers.len(), &params)?;
         let session_ks = session.keyspace();
         // A prepared statement keeps the keyspace it was prepared in.
         let ks_ref = prepared_ks.or(session_ks.as_deref());
@@ -229,13 +364,14 @@ impl QueryProcessor {
             }
             Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
                 let (table, m, cl) =
-                    self.statement_mutations(&schema, &parsed.statement, ks_ref, &params, None, false)?;
+                    self.statement_mutations(&schema, &parsed.statement, ks_ref, &params, How::default())?;
                 self.check_consistency(&schema, &table.keyspace, cl.unwrap_or(params.consistency), true)?;
                 let durable = schema.keyspaces.get(&table.keyspace).is_none_or(|k| k.durable_writes);
                 self.apply(m.into_mutations(&table), durable).await?;
                 Ok(ResultBody::Void)
             }
             Statement::Batch(b) => {
+                check_batch(b)?;
                 let mut per_table: Vec<(Arc<Table>, write::Mutations)> = Vec::new();
                 // One timestamp for every statement of the batch.
                 let batch_ts = match &b.using.timestamp {
@@ -245,8 +381,13 @@ impl QueryProcessor {
                 .or(params.timestamp)
                 .or_else(|| Some(write::server_timestamp()));
                 for st in &b.statements {
-                    let (table, m, _) =
-                        self.statement_mutations(&schema, st, ks_ref, &params, batch_ts, false)?;
+                    let (table, m, _) = self.statement_mutations(
+                        &schema,
+                        st,
+                        ks_ref,
+                        &params,
+                        How { batch_ts, conditional: false, dry_run: false },
+                    )?;
                     self.merge_batch(&mut per_table, table, m);
                 }
                 let cl = b.using.consistency.unwrap_or(params.consistency);
@@ -299,9 +440,9 @@ impl QueryProcessor {
         stmt: &Statement,
         ks: Option<&str>,
         params: &QueryParams,
-        batch_ts: Option<i64>,
-        conditional: bool,
+        how: How,
     ) -> QueryResult<(Arc<Table>, write::Mutations, Option<Consistency>)> {
+        let How { batch_ts, conditional, dry_run } = how;
         match stmt {
             Statement::Insert(i) => {
                 if i.if_not_exists && !conditional {
@@ -320,8 +461,11 @@ impl QueryProcessor {
                     ));
                 }
                 let t = self.user_table(schema, &u.table, ks)?;
-                let reader = self.list_reader(&t);
-                let m = write::update(&t, u, params, batch_ts, &reader)?;
+                let m = if dry_run {
+                    write::update(&t, u, params, batch_ts, &prepared::dry_run_list)?
+                } else {
+                    write::update(&t, u, params, batch_ts, &self.list_reader(&t))?
+                };
                 Ok((t, m, u.using.consistency))
             }
             Statement::Delete(d) => {
@@ -331,8 +475,11 @@ impl QueryProcessor {
                     ));
                 }
                 let t = self.user_table(schema, &d.table, ks)?;
-                let reader = self.list_reader(&t);
-                let m = write::delete(&t, d, params, batch_ts, &reader)?;
+                let m = if dry_run {
+                    write::delete(&t, d, params, batch_ts, &prepared::dry_run_list)?
+                } else {
+                    write::delete(&t, d, params, batch_ts, &self.list_reader(&t))?
+                };
                 Ok((t, m, d.using.consistency))
             }
             _ => Err(QueryError::Invalid(
@@ -382,19 +529,15 @@ impl QueryProcessor {
         ks: Option<&str>,
         params: &QueryParams,
     ) -> QueryResult<ResultBody> {
-        let using = match stmt {
-            Statement::Insert(i) => &i.using,
-            Statement::Update(u) => &u.using,
-            Statement::Delete(d) => &d.using,
-            _ => return Err(QueryError::Server("not a conditional statement".into())),
-        };
-        if using.timestamp.is_some() {
-            return Err(QueryError::Invalid(
-                "Cannot provide custom timestamp for conditional updates".into(),
-            ));
-        }
+        check_conditional(stmt)?;
         // Validate everything before taking the lock.
-        let (table, _, cl) = self.statement_mutations(schema, stmt, ks, params, None, true)?;
+        let (table, _, cl) = self.statement_mutations(
+            schema,
+            stmt,
+            ks,
+            params,
+            How { batch_ts: None, conditional: true, dry_run: false },
+        )?;
         let serial = params.serial_consistency.unwrap_or(Consistency::Serial);
         self.check_consistency(schema, &table.keyspace, serial, false)?;
         self.check_consistency(schema, &table.keyspace, cl.unwrap_or(params.consistency), true)?;
@@ -404,7 +547,13 @@ impl QueryProcessor {
         // whatever the clients' clocks say.
         let ts = write::server_timestamp().max(*last + 1);
         *last = ts;
-        let (_, m, _) = self.statement_mutations(schema, stmt, ks, params, Some(ts), true)?;
+        let (_, m, _) = self.statement_mutations(
+            schema,
+            stmt,
+            ks,
+            params,
+            How { batch_ts: Some(ts), conditional: true, dry_run: false },
+        )?;
         let (engine, t, p) = (self.engine.clone(), table.clone(), params.clone());
         let current = tokio::task::spawn_blocking(move || lwt::current_row(&engine, &t, &sel, &p))
             .await
@@ -422,6 +571,11 @@ impl QueryProcessor {
     }
 
     async fn batch(&self, session: &Session, req: BatchRequest) -> QueryResult<ResultBody> {
+        if req.kind == cql::protocol::batch_kind::COUNTER {
+            return Err(QueryError::Invalid(
+                "Counter batches are not supported: there are no counter columns".into(),
+            ));
+        }
         let session_ks = session.keyspace();
         let schema = self.schema.snapshot();
         let mut per_table: Vec<(Arc<Table>, write::Mutations)> = Vec::new();
@@ -446,9 +600,16 @@ impl QueryProcessor {
                 timestamp: req.timestamp,
                 ..Default::default()
             };
+            check_bind_count(parsed.bind_markers.len(), &params)?;
+            check_batch_statement(&parsed.statement)?;
             let ks = prepared_ks.as_deref().or(session_ks.as_deref());
-            let (table, m, _) =
-                self.statement_mutations(&schema, &parsed.statement, ks, &params, batch_ts, false)?;
+            let (table, m, _) = self.statement_mutations(
+                &schema,
+                &parsed.statement,
+                ks,
+                &params,
+                How { batch_ts, conditional: false, dry_run: false },
+            )?;
             self.merge_batch(&mut per_table, table, m);
         }
         self.apply_batch(&schema, per_table, req.consistency).await

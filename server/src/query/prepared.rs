@@ -319,3 +319,109 @@ pub fn metadata(
     };
     Ok((PreparedMetadata { columns, pk_indexes }, result))
 }
+
+/// A valid serialized value of `ty`: positive, non-empty and one element long, so that it
+/// passes every check a real value could pass (a LIMIT, a TTL, a partition key, a list
+/// index into [`dry_run_list`]). PREPARE binds these to run a statement's checks without
+/// executing it.
+pub fn sample_value(ty: &CqlType) -> Bytes {
+    fn put(ty: &CqlType, out: &mut Vec<u8>) {
+        match ty {
+            CqlType::Ascii | CqlType::Text => out.push(b'a'),
+            CqlType::Blob | CqlType::Boolean | CqlType::Tinyint | CqlType::Varint => out.push(1),
+            CqlType::Smallint => out.extend_from_slice(&1i16.to_be_bytes()),
+            CqlType::Int => out.extend_from_slice(&1i32.to_be_bytes()),
+            CqlType::Bigint | CqlType::Counter | CqlType::Timestamp | CqlType::Time => {
+                out.extend_from_slice(&1i64.to_be_bytes())
+            }
+            CqlType::Date => out.extend_from_slice(&(1u32 << 31).to_be_bytes()),
+            CqlType::Decimal => out.extend_from_slice(&[0, 0, 0, 0, 1]),
+            CqlType::Float => out.extend_from_slice(&1f32.to_be_bytes()),
+            CqlType::Double => out.extend_from_slice(&1f64.to_be_bytes()),
+            // Months, days and nanoseconds, each a zero vint.
+            CqlType::Duration => out.extend_from_slice(&[0, 0, 0]),
+            CqlType::Inet => out.extend_from_slice(&[127, 0, 0, 1]),
+            CqlType::Uuid => out.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 1]),
+            CqlType::Timeuuid => {
+                out.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0, 0, 0, 0, 1])
+            }
+            CqlType::List(t) | CqlType::Set(t) => {
+                out.extend_from_slice(&1i32.to_be_bytes());
+                element(t, out);
+            }
+            CqlType::Map(k, v) => {
+                out.extend_from_slice(&1i32.to_be_bytes());
+                element(k, out);
+                element(v, out);
+            }
+            CqlType::Tuple(ts) => ts.iter().for_each(|t| element(t, out)),
+            CqlType::Frozen(t) => put(t, out),
+        }
+    }
+    fn element(ty: &CqlType, out: &mut Vec<u8>) {
+        let mut e = Vec::new();
+        put(ty, &mut e);
+        out.extend_from_slice(&(e.len() as i32).to_be_bytes());
+        out.extend_from_slice(&e);
+    }
+    let mut out = Vec::new();
+    put(ty, &mut out);
+    Bytes::from(out)
+}
+
+/// Query parameters binding [`sample_value`]s to every marker of `metadata`.
+pub fn sample_params(metadata: &PreparedMetadata) -> cql::protocol::QueryParams {
+    cql::protocol::QueryParams {
+        values: metadata.columns.iter().map(|c| cql::protocol::Value::Bytes(sample_value(&c.ty))).collect(),
+        ..Default::default()
+    }
+}
+
+/// The list a dry run reads for list operations by index or value: two elements, so the
+/// sample index 1 is in bounds.
+pub fn dry_run_list(_key: &Bytes, _row: Option<&Bytes>, _column: &str) -> QueryResult<Vec<(Bytes, Bytes)>> {
+    Ok((0u8..2).map(|i| (Bytes::from(vec![i; 16]), sample_value(&CqlType::Int))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_values_are_valid_for_every_type() {
+        let natives = [
+            CqlType::Ascii,
+            CqlType::Bigint,
+            CqlType::Blob,
+            CqlType::Boolean,
+            CqlType::Counter,
+            CqlType::Date,
+            CqlType::Decimal,
+            CqlType::Double,
+            CqlType::Duration,
+            CqlType::Float,
+            CqlType::Inet,
+            CqlType::Int,
+            CqlType::Smallint,
+            CqlType::Text,
+            CqlType::Time,
+            CqlType::Timestamp,
+            CqlType::Timeuuid,
+            CqlType::Tinyint,
+            CqlType::Uuid,
+            CqlType::Varint,
+        ];
+        let mut types: Vec<CqlType> = natives.to_vec();
+        for t in &natives {
+            types.push(CqlType::List(Box::new(t.clone())));
+            types.push(CqlType::Frozen(Box::new(CqlType::Set(Box::new(t.clone())))));
+            types.push(CqlType::Map(Box::new(t.clone()), Box::new(CqlType::List(Box::new(t.clone())))));
+            types.push(CqlType::Tuple(vec![t.clone(), CqlType::Text]));
+        }
+        for t in types {
+            let v = sample_value(&t);
+            assert!(cql::value::validate(&t, &v).is_ok(), "sample of {t} is invalid: {v:?}");
+            assert!(!v.is_empty(), "sample of {t} is empty");
+        }
+    }
+}

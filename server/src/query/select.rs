@@ -544,18 +544,30 @@ fn slices_after(
     )
 }
 
-/// Runs `sel` against `table`.
-pub fn select(
-    engine: &Arc<storage::Engine>,
-    table: &Table,
-    sel: &Select,
-    params: &QueryParams,
-) -> QueryResult<Rows> {
+/// A SELECT checked against its table, ready to run.
+struct Checked {
+    restrictions: Restrictions,
+    plan: Plan,
+    reversed: bool,
+    limit: i64,
+    per_partition_limit: u32,
+}
+
+/// Checks `sel` against `table` with the bound `params` without reading anything: what
+/// PREPARE rejects, as Cassandra does, before a statement is ever executed.
+pub fn validate(table: &Table, sel: &Select, params: &QueryParams) -> QueryResult<()> {
+    check(table, sel, params).map(|_| ())
+}
+
+fn check(table: &Table, sel: &Select, params: &QueryParams) -> QueryResult<Checked> {
     if sel.json {
         return Err(QueryError::Invalid("SELECT JSON is not supported yet".into()));
     }
     let restrictions = Restrictions::analyse(table, &sel.where_clause, params)?;
-    if !restrictions.filters.is_empty() && !sel.allow_filtering {
+    // Without the whole partition key, clustering restrictions are applied to every partition.
+    let clustering_without_partition = restrictions.partition.is_none()
+        && (!restrictions.clustering_eq.is_empty() || restrictions.clustering_range.is_some());
+    if (!restrictions.filters.is_empty() || clustering_without_partition) && !sel.allow_filtering {
         return Err(QueryError::Invalid(
             "Cannot execute this query as it might involve data filtering and thus may have unpredictable performance. If you want to execute this query despite the performance unpredictability, use ALLOW FILTERING".into(),
         ));
@@ -606,6 +618,17 @@ pub fn select(
     // An aggregate over everything counts every row: LIMIT applies to its one result row.
     let (limit, per_partition_limit) =
         if plan.count { (i64::MAX, u32::MAX) } else { (limit, per_partition_limit) };
+    Ok(Checked { restrictions, plan, reversed, limit, per_partition_limit })
+}
+
+/// Runs `sel` against `table`.
+pub fn select(
+    engine: &Arc<storage::Engine>,
+    table: &Table,
+    sel: &Select,
+    params: &QueryParams,
+) -> QueryResult<Rows> {
+    let Checked { restrictions, plan, reversed, limit, per_partition_limit } = check(table, sel, params)?;
     let state = params.paging_state.as_deref().map(PagingState::decode).transpose()?;
     let page_size = if plan.count { None } else { params.page_size.filter(|p| *p > 0).map(|p| p as usize) };
     let columns: Vec<ColumnSpec> = plan
