@@ -50,4 +50,6 @@ driver_tests!(
     test_keyspace_ddl_and_options,
     test_statements_are_checked_at_prepare,
     test_batch_and_restriction_rules,
+    test_system_keyspaces_described_not_written,
+    test_count_serial_writes_and_key_limits,
 );

@@ -64,3 +64,26 @@ fn cqlsh_exits_2_and_names_the_problem_when_a_statement_fails() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("SyntaxException") || text(&o).contains("Syntax"), "{}", text(&o));
 }
+
+#[test]
+fn cqlsh_describes_system_tables_and_names_what_is_unsupported() {
+    let node = TestNode::start();
+    let o = cqlsh_e(&node, "DESCRIBE TABLE system.local;");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("CREATE TABLE system.local (") && out.contains("release_version text"), "{out}");
+    let o = cqlsh_e(&node, "DESCRIBE KEYSPACE system_schema;");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("CREATE TABLE system_schema.tables ("), "{out}");
+
+    // cqlsh prints only what follows `message=`: an unsupported construct must say what it is.
+    let o = cqlsh_e(&node, "DESCRIBE INDEX system.i;");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("INDEX") && out.contains("not supported"), "{out}");
+    let o = cqlsh_e(&node, "INSERT INTO system.local (key) VALUES ('x');");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("Unauthorized") && out.contains("not user-modifiable"), "{out}");
+}

@@ -15,6 +15,9 @@ pub enum QueryError {
     /// not support.
     #[error("{0}")]
     Invalid(String),
+    /// 0x2100: the request touches what no client may change (the system keyspaces).
+    #[error("{0}")]
+    Unauthorized(String),
     /// 0x2300: a bad keyspace or table configuration.
     #[error("{0}")]
     Config(String),

@@ -500,6 +500,59 @@ def test_batch_and_restriction_rules(session):
     expect_invalid(lambda: session.execute("CREATE INDEX ON br (v)"), "INDEX")
 
 
+def test_system_keyspaces_described_not_written(session):
+    from cassandra import Unauthorized
+    rows = list(session.execute("DESCRIBE KEYSPACE system"))
+    assert rows[0].create_statement.startswith("CREATE KEYSPACE system WITH replication"), rows[0]
+    assert "LocalStrategy" in rows[0].create_statement, rows[0]
+    assert {"local", "peers"} <= {r.name for r in rows if r.type == "table"}, rows
+    row = session.execute("DESCRIBE TABLE system_schema.columns").one()
+    assert "PRIMARY KEY (keyspace_name, table_name, column_name)" in row.create_statement, row
+    full = {r.keyspace_name for r in session.execute("DESCRIBE FULL SCHEMA")}
+    assert {"system", "system_schema"} <= full, full
+    assert "system" not in {r.keyspace_name for r in session.execute("DESCRIBE SCHEMA")}
+    for q in [
+        "INSERT INTO system.local (key, cluster_name) VALUES ('local', 'x')",
+        "DELETE FROM system.peers WHERE peer = '127.0.0.9'",
+        "TRUNCATE system.local",
+        "DROP TABLE system.local",
+        "ALTER KEYSPACE system WITH durable_writes = false",
+    ]:
+        try:
+            session.execute(q)
+            raise AssertionError(f"{q!r}: expected Unauthorized")
+        except Unauthorized as e:
+            assert "not user-modifiable" in str(e), e
+    assert session.execute("SELECT cluster_name FROM system.local").one().cluster_name != "x"
+
+
+def test_count_serial_writes_and_key_limits(session):
+    session.execute("CREATE TABLE cs (k int, c blob, v text, PRIMARY KEY (k, c))")
+    for i in range(5):
+        v = None if i % 2 else f"v{i}"
+        session.execute("INSERT INTO cs (k, c, v) VALUES (1, %s, %s)", (bytes([i]), v))
+    assert session.execute("SELECT count(*) FROM cs WHERE k = 1").one()[0] == 5
+    assert session.execute("SELECT count(1) FROM cs WHERE k = 1").one()[0] == 5
+    row = session.execute("SELECT count(v) FROM cs WHERE k = 1").one()
+    assert row[0] == 3, row
+    assert row._fields == ("system_count_v",), row._fields
+    expect_invalid(lambda: session.execute("SELECT count(nope) FROM cs"), "nope")
+    # Serializable consistency belongs to conditional writes.
+    for cl in (ConsistencyLevel.SERIAL, ConsistencyLevel.LOCAL_SERIAL):
+        expect_invalid(
+            lambda: session.execute(SimpleStatement("INSERT INTO cs (k, c) VALUES (2, 0x00)", consistency_level=cl)),
+            "You must use conditional updates for serializable writes",
+        )
+    assert list(session.execute(SimpleStatement("SELECT * FROM cs WHERE k = 1", consistency_level=ConsistencyLevel.SERIAL)))
+    # Clustering values are limited to 65535 bytes, like partition keys.
+    expect_invalid(
+        lambda: session.execute("INSERT INTO cs (k, c) VALUES (3, %s)", (b"x" * 65536,)),
+        "Key length of 65536 is longer than maximum of 65535",
+    )
+    session.execute("INSERT INTO cs (k, c) VALUES (3, %s)", (b"x" * 65535,))
+    assert session.execute("SELECT count(*) FROM cs WHERE k = 3").one()[0] == 1
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     if ONLY:

@@ -30,6 +30,9 @@ pub fn check(r: &Replication, dc: &str, cl: Consistency, write: bool) -> QueryRe
         Consistency::Any => {
             Err(QueryError::Invalid("ANY ConsistencyLevel is only supported for writes".into()))
         }
+        Consistency::Serial | Consistency::LocalSerial if write => {
+            Err(QueryError::Invalid("You must use conditional updates for serializable writes".into()))
+        }
         Consistency::One => need(1, alive_total),
         Consistency::Two => need(2, alive_total),
         Consistency::Three => need(3, alive_total),

@@ -179,8 +179,14 @@ impl Out {
     }
 }
 
-fn keyspace<'a>(schema: &'a Schema, name: &str) -> QueryResult<&'a Keyspace> {
-    schema.keyspaces.get(name).ok_or_else(|| QueryError::Invalid(format!("'{name}' not found in keyspaces")))
+/// A user keyspace, or a system one.
+fn keyspace(schema: &Schema, name: &str) -> QueryResult<Keyspace> {
+    schema
+        .keyspaces
+        .get(name)
+        .cloned()
+        .or_else(|| crate::system::keyspace(name))
+        .ok_or_else(|| QueryError::Invalid(format!("'{name}' not found in keyspaces")))
 }
 
 fn describe_keyspace(out: &mut Out, ks: &Keyspace, only: bool) {
@@ -243,9 +249,12 @@ pub fn describe(
                 .collect();
             Ok(ResultBody::Rows(w.finish(RowsMetadata { columns, ..Default::default() })))
         }
-        Describe::Schema { .. } => {
+        Describe::Schema { full } => {
             let mut out = Out::new(true);
-            for ks in schema.keyspaces.values() {
+            // FULL SCHEMA includes the system keyspaces.
+            let system = system_names.iter().filter(|_| *full).filter_map(|n| crate::system::keyspace(n));
+            let all: Vec<Keyspace> = system.chain(schema.keyspaces.values().cloned()).collect();
+            for ks in &all {
                 describe_keyspace(&mut out, ks, false);
             }
             Ok(out.finish())
@@ -256,7 +265,7 @@ pub fn describe(
                 .or(current)
                 .ok_or_else(|| QueryError::Invalid("No keyspace specified and no current keyspace".into()))?;
             let mut out = Out::new(true);
-            describe_keyspace(&mut out, keyspace(schema, name)?, *only);
+            describe_keyspace(&mut out, &keyspace(schema, name)?, *only);
             Ok(out.finish())
         }
         Describe::Table(q) | Describe::Type(q) => {
@@ -270,7 +279,8 @@ pub fn describe(
                     q.name
                 )));
             }
-            let t = keyspace(schema, ks)?.tables.get(&q.name).ok_or_else(|| {
+            let keyspace = keyspace(schema, ks)?;
+            let t = keyspace.tables.get(&q.name).ok_or_else(|| {
                 QueryError::Invalid(format!("Table '{}' not found in keyspace '{ks}'", q.name))
             })?;
             let mut out = Out::new(true);
@@ -280,18 +290,24 @@ pub fn describe(
         Describe::Name(q) => {
             let mut out = Out::new(true);
             match &q.keyspace {
-                None if schema.keyspaces.contains_key(&q.name) => {
-                    describe_keyspace(&mut out, keyspace(schema, &q.name)?, false);
+                None if schema.keyspaces.contains_key(&q.name) || system_names.contains(&q.name.as_str()) => {
+                    describe_keyspace(&mut out, &keyspace(schema, &q.name)?, false);
                 }
                 _ => {
                     let ks =
                         q.keyspace.as_deref().or(current).ok_or_else(|| {
                             QueryError::Invalid(format!("'{}' not found in keyspaces", q.name))
                         })?;
-                    let t = schema.table(ks, &q.name).ok_or_else(|| {
-                        QueryError::Invalid(format!("'{}' not found in keyspace '{ks}'", q.name))
-                    })?;
-                    out.row(ks, "table", &t.name, Some(table_cql(t)));
+                    let t = schema
+                        .table(ks, &q.name)
+                        .cloned()
+                        .or_else(|| {
+                            crate::system::table(ks, &q.name).map(|vt| std::sync::Arc::new(vt.to_table()))
+                        })
+                        .ok_or_else(|| {
+                            QueryError::Invalid(format!("'{}' not found in keyspace '{ks}'", q.name))
+                        })?;
+                    out.row(ks, "table", &t.name, Some(table_cql(&t)));
                 }
             }
             Ok(out.finish())

@@ -72,6 +72,12 @@ pub fn split_partition_key(table: &Table, key: &[u8]) -> QueryResult<Vec<Bytes>>
 pub fn clustering_key(table: &Table, values: &[Bytes]) -> QueryResult<Vec<u8>> {
     let mut out = Vec::new();
     for (c, v) in table.clustering().zip(values) {
+        if v.len() > usize::from(u16::MAX) {
+            return Err(QueryError::Invalid(format!(
+                "Key length of {} is longer than maximum of 65535",
+                v.len()
+            )));
+        }
         cql::value::encode_comparable(&c.ty, v, c.order == Order::Desc, &mut out)?;
     }
     Ok(out)

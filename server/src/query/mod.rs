@@ -277,6 +277,13 @@ impl QueryProcessor {
         session_ks: Option<&str>,
     ) -> QueryResult<Arc<Table>> {
         let ks = q.keyspace.as_deref().or(session_ks).ok_or_else(no_keyspace)?;
+        if crate::schema::SYSTEM_KEYSPACES.contains(&ks) {
+            // System tables are read through `crate::system`; nothing writes them.
+            return Err(match crate::system::table(ks, &q.name) {
+                Some(_) => QueryError::Unauthorized(format!("{ks} keyspace is not user-modifiable.")),
+                None => QueryError::Invalid(format!("unconfigured table {}", q.name)),
+            });
+        }
         if !schema.keyspaces.contains_key(ks) {
             return Err(QueryError::Invalid(format!("Keyspace {ks} does not exist")));
         }
@@ -539,8 +546,19 @@ impl QueryProcessor {
             How { batch_ts: None, conditional: true, dry_run: false },
         )?;
         let serial = params.serial_consistency.unwrap_or(Consistency::Serial);
+        if !matches!(serial, Consistency::Serial | Consistency::LocalSerial) {
+            return Err(QueryError::Invalid(format!(
+                "Invalid serial consistency {serial}: only SERIAL and LOCAL_SERIAL are serial consistency levels"
+            )));
+        }
         self.check_consistency(schema, &table.keyspace, serial, false)?;
-        self.check_consistency(schema, &table.keyspace, cl.unwrap_or(params.consistency), true)?;
+        let commit = cl.unwrap_or(params.consistency);
+        if matches!(commit, Consistency::Serial | Consistency::LocalSerial) {
+            return Err(QueryError::Invalid(format!(
+                "{commit} is not supported as conditional update commit consistency. Use ANY if you mean \"make sure it is accepted but I don't care how many replicas commit it for non-SERIAL reads\""
+            )));
+        }
+        self.check_consistency(schema, &table.keyspace, commit, true)?;
         let sel = lwt::condition_select(&table, stmt)?;
         let mut last = self.condition_lock.lock().await;
         // Conditional writes are ordered by the lock: each gets a timestamp above the last one,

@@ -32,7 +32,8 @@ enum Out {
     WriteTime(usize),
     Ttl(usize),
     Token,
-    Count,
+    /// `count(*)`, or `count(c)`: rows where column `c` is not null.
+    Count(Option<usize>),
 }
 
 /// A non-frozen collection being gathered: column index, then (path, value) per element.
@@ -114,7 +115,17 @@ fn plan(table: &Table, sel: &Select) -> QueryResult<Plan> {
                 }
                 (Out::Token, format!("system.token({})", names.join(", ")), CqlType::Bigint)
             }
-            SelectorExpr::CountStar => (Out::Count, "count".to_string(), CqlType::Bigint),
+            SelectorExpr::CountStar => (Out::Count(None), "count".to_string(), CqlType::Bigint),
+            SelectorExpr::Function { name, args } if name == "count" => match args.as_slice() {
+                [SelectorExpr::Column(n)] => {
+                    (Out::Count(Some(idx(n)?)), format!("system.count({n})"), CqlType::Bigint)
+                }
+                _ => {
+                    return Err(QueryError::Invalid(
+                        "count() takes *, 1 or one column: count(*), count(1), count(column)".into(),
+                    ));
+                }
+            },
             SelectorExpr::Function { name, .. } => {
                 return Err(QueryError::Invalid(format!("Unknown function '{name}' in selection")));
             }
@@ -124,9 +135,9 @@ fn plan(table: &Table, sel: &Select) -> QueryResult<Plan> {
         };
         outs.push((out, s.alias.clone().unwrap_or(name), ty));
     }
-    let count = outs.iter().any(|(o, _, _)| matches!(o, Out::Count));
+    let count = outs.iter().any(|(o, _, _)| matches!(o, Out::Count(_)));
     if count && outs.len() > 1 {
-        return Err(QueryError::Invalid("count(*) cannot be selected together with other columns".into()));
+        return Err(QueryError::Invalid("count() cannot be selected together with other columns".into()));
     }
     Ok(Plan { outs, count })
 }
@@ -287,7 +298,11 @@ impl Executor<'_> {
 
     fn write_row(&mut self, key: &DecoratedKey, v: &RowValues) {
         if self.plan.count {
-            self.counted += 1;
+            let counts = match self.plan.outs.first() {
+                Some((Out::Count(Some(i)), _, _)) => v.values[*i].is_some(),
+                _ => true,
+            };
+            self.counted += i64::from(counts);
             return;
         }
         for (out, _, _) in &self.plan.outs {
@@ -296,7 +311,7 @@ impl Executor<'_> {
                 Out::WriteTime(i) => v.timestamps[*i].map(|t| Bytes::copy_from_slice(&t.to_be_bytes())),
                 Out::Ttl(i) => v.ttls[*i].map(|t| Bytes::copy_from_slice(&t.to_be_bytes())),
                 Out::Token => Some(Bytes::copy_from_slice(&key.token.to_be_bytes())),
-                Out::Count => None,
+                Out::Count(_) => None,
             };
             self.writer.push_cell(cell.as_deref());
         }

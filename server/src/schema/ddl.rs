@@ -38,7 +38,7 @@ fn check_name(kind: &str, name: &str) -> QueryResult<()> {
 
 fn check_not_system(ks: &str) -> QueryResult<()> {
     if SYSTEM_KEYSPACES.contains(&ks) {
-        return Err(QueryError::Invalid(format!("{ks} keyspace is not user-modifiable")));
+        return Err(QueryError::Unauthorized(format!("{ks} keyspace is not user-modifiable.")));
     }
     Ok(())
 }

@@ -110,6 +110,45 @@ fn table_option_columns() -> Vec<(&'static str, CqlType)> {
     ]
 }
 
+impl VTable {
+    /// The table as a schema object (default options), for DESCRIBE.
+    pub fn to_table(&self) -> crate::schema::Table {
+        crate::schema::Table {
+            keyspace: self.keyspace.to_string(),
+            name: self.name.to_string(),
+            id: storage::TableId::default(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| crate::schema::Column {
+                    name: c.name.to_string(),
+                    ty: c.ty.clone(),
+                    kind: c.kind,
+                    position: c.position,
+                    order: cql::ast::Order::Asc,
+                })
+                .collect(),
+            options: crate::schema::TableOptions::default(),
+            dropped: Default::default(),
+        }
+    }
+}
+
+/// A system keyspace (`system`, `system_schema`) as a schema object, for DESCRIBE.
+pub fn keyspace(name: &str) -> Option<crate::schema::Keyspace> {
+    let tables: std::collections::BTreeMap<String, std::sync::Arc<crate::schema::Table>> = tables()
+        .into_iter()
+        .filter(|t| t.keyspace == name)
+        .map(|t| (t.name.to_string(), std::sync::Arc::new(t.to_table())))
+        .collect();
+    (!tables.is_empty()).then(|| crate::schema::Keyspace {
+        name: name.to_string(),
+        replication: Replication::Local,
+        durable_writes: true,
+        tables,
+    })
+}
+
 /// Every virtual table.
 pub fn tables() -> Vec<VTable> {
     use CqlType::*;

@@ -34,6 +34,7 @@ pub fn error_response(e: &QueryError) -> Response {
     let (code, extra) = match e {
         QueryError::Syntax(_) => (error_code::SYNTAX_ERROR, ErrorExtra::None),
         QueryError::Invalid(_) => (error_code::INVALID, ErrorExtra::None),
+        QueryError::Unauthorized(_) => (error_code::UNAUTHORIZED, ErrorExtra::None),
         QueryError::Config(_) => (error_code::CONFIG_ERROR, ErrorExtra::None),
         QueryError::AlreadyExists { keyspace, table, .. } => (
             error_code::ALREADY_EXISTS,
@@ -147,8 +148,18 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
             let _ = tx.send(send_close(h.stream, protocol_error(msg))).await;
             break;
         }
-        let mut body = vec![0u8; h.length as usize];
-        rd.read_exact(&mut body).await?;
+        // The buffer grows as the bytes arrive: a header that only claims a large body
+        // reserves nothing.
+        let length = h.length as usize;
+        let mut body = Vec::with_capacity(length.min(64 * 1024));
+        (&mut rd).take(h.length as u64).read_to_end(&mut body).await?;
+        if body.len() < length {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("connection closed {} bytes into a {length}-byte frame body", body.len()),
+            )
+            .into());
+        }
         let body: Bytes = if h.flags & flags::COMPRESSION != 0 {
             let c = *compression.lock();
             if c == Compression::None {
