@@ -1,7 +1,9 @@
 //! The real Python `cassandra-driver` against a real node: connection and metadata, every
 //! type, clustering slices and order, collections, prepared statements, batches, paging
-//! through 10,000 rows, TTL and `USING TIMESTAMP`, error codes, token scans. The checks live
-//! in `tests/python/driver_e2e.py`; each test here runs one of them against its own node.
+//! through 10,000 rows, TTL and `USING TIMESTAMP`, error codes, token scans, aliases, DISTINCT,
+//! PER PARTITION LIMIT, filtering, static columns, timestamped deletes and batches, element
+//! deletes, `USING CONSISTENCY` and table options. The checks live in
+//! `tests/python/driver_e2e.py`; each test here runs one of them against its own node.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -52,4 +54,15 @@ driver_tests!(
     test_batch_and_restriction_rules,
     test_system_keyspaces_described_not_written,
     test_count_serial_writes_and_key_limits,
+    test_select_column_aliases,
+    test_select_distinct_partition_keys_and_statics,
+    test_per_partition_limit_across_pages,
+    test_allow_filtering_on_regular_columns,
+    test_static_columns_read_back,
+    test_delete_using_timestamp,
+    test_batch_using_timestamp,
+    test_update_using_ttl_counts_down_and_expires,
+    test_set_and_map_element_deletes,
+    test_using_consistency_overrides_the_frame,
+    test_compression_option_round_trips,
 );

@@ -552,6 +552,417 @@ def test_count_serial_writes_and_key_limits(session):
     session.execute("INSERT INTO cs (k, c) VALUES (3, %s)", (b"x" * 65535,))
     assert session.execute("SELECT count(*) FROM cs WHERE k = 3").one()[0] == 1
 
+def _unavailable(session, stmt, frame_cl, required):
+    """Runs `stmt` at `frame_cl` and checks it fails with Unavailable needing `required` replicas."""
+    if isinstance(stmt, str):
+        stmt = SimpleStatement(stmt)
+    stmt.consistency_level = frame_cl
+    stmt.retry_policy = FallthroughRetryPolicy()
+    try:
+        session.execute(stmt)
+    except Unavailable as e:
+        assert (e.required_replicas, e.alive_replicas) == (required, 1), (stmt, e)
+        return e
+    raise AssertionError(f"{stmt}: expected Unavailable")
+
+
+def _poll(what, fn, timeout=30.0):
+    """Calls `fn` until it returns a true value (which is returned), failing after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_select_column_aliases(session):
+    session.execute("CREATE TABLE al (pk int, ck int, v int, PRIMARY KEY (pk, ck))")
+    session.execute("INSERT INTO al (pk, ck, v) VALUES (1, 2, 3) USING TIMESTAMP 4000 AND TTL 600")
+    rs = session.execute("SELECT pk AS p, ck AS c, v AS value, writetime(v) AS wt, ttl(v) AS remaining FROM al WHERE pk = 1")
+    assert rs.column_names == ["p", "c", "value", "wt", "remaining"], rs.column_names
+    row = rs.one()
+    assert (row.p, row.c, row.value, row.wt) == (1, 2, 3, 4000), row
+    assert 0 < row.remaining <= 600, row
+    rs = session.execute('SELECT token(pk) AS tok, v AS "Mixed Case" FROM al WHERE pk = 1')
+    assert rs.column_names == ["tok", "Mixed Case"], rs.column_names
+    assert rs.one()[1] == 3
+    rs = session.execute("SELECT count(*) AS total FROM al")
+    assert rs.column_names == ["total"] and rs.one().total == 1, rs.column_names
+    # Prepared statements report the aliases in their result metadata too.
+    ps = session.prepare("SELECT v AS val FROM al WHERE pk = ?")
+    rs = session.execute(ps, (1,))
+    assert rs.column_names == ["val"] and rs.one().val == 3, rs.column_names
+    # An alias names a result column only: WHERE still needs the real name.
+    try:
+        session.execute("SELECT pk AS p FROM al WHERE p = 1")
+        raise AssertionError("an alias in WHERE should be refused")
+    except InvalidRequest as e:
+        assert "Undefined column name p" in str(e), e
+
+
+def test_select_distinct_partition_keys_and_statics(session):
+    session.execute("CREATE TABLE ds (pk int, ck int, v int, s text static, PRIMARY KEY (pk, ck))")
+    for pk in range(6):
+        for ck in range(4):
+            session.execute("INSERT INTO ds (pk, ck, v) VALUES (%s, %s, %s)", (pk, ck, ck))
+    session.execute("UPDATE ds SET s = 'one' WHERE pk = 1")
+    session.execute("UPDATE ds SET s = 'only' WHERE pk = 9")  # static content, no rows
+    got = [r.pk for r in session.execute("SELECT DISTINCT pk FROM ds")]
+    assert sorted(got) == [0, 1, 2, 3, 4, 5, 9], got
+    # One row per partition, in token order, across pages as in one.
+    token = {r.pk: r[1] for r in session.execute("SELECT pk, token(pk) FROM ds")}
+    assert got == sorted(token, key=token.get), (got, token)
+    paged = [r.pk for r in session.execute(SimpleStatement("SELECT DISTINCT pk FROM ds", fetch_size=2))]
+    assert paged == got, (paged, got)
+    statics = {r.pk: r.s for r in session.execute("SELECT DISTINCT pk, s FROM ds")}
+    assert statics == {0: None, 1: "one", 2: None, 3: None, 4: None, 5: None, 9: "only"}, statics
+    rows = list(session.execute("SELECT DISTINCT pk AS key, s FROM ds WHERE pk IN (1, 9)"))
+    assert sorted((r.key, r.s) for r in rows) == [(1, "one"), (9, "only")], rows
+    assert len(list(session.execute("SELECT DISTINCT pk FROM ds LIMIT 3"))) == 3
+    session.execute("CREATE TABLE dc (a int, b text, c int, PRIMARY KEY ((a, b), c))")
+    for a in range(3):
+        for c in range(3):
+            session.execute("INSERT INTO dc (a, b, c) VALUES (%s, 'x', %s)", (a, c))
+    got = sorted((r.a, r.b) for r in session.execute("SELECT DISTINCT a, b FROM dc"))
+    assert got == [(0, "x"), (1, "x"), (2, "x")], got
+    try:
+        session.execute("SELECT DISTINCT pk, v FROM ds")
+        raise AssertionError("DISTINCT on a regular column should be refused")
+    except InvalidRequest as e:
+        assert "(not v)" in str(e), e
+
+
+def test_per_partition_limit_across_pages(session):
+    session.execute("CREATE TABLE ppl (pk int, ck int, v int, PRIMARY KEY (pk, ck))")
+    ins = session.prepare("INSERT INTO ppl (pk, ck, v) VALUES (?, ?, ?)")
+    for pk in range(12):
+        for ck in range(7):
+            session.execute(ins, (pk, ck, ck))
+    want = sorted((pk, ck) for pk in range(12) for ck in range(3))
+    for fetch_size in (None, 1, 2, 5, 100):
+        stmt = SimpleStatement("SELECT pk, ck FROM ppl PER PARTITION LIMIT 3", fetch_size=fetch_size)
+        rows = [(r.pk, r.ck) for r in session.execute(stmt)]
+        assert sorted(rows) == want, (fetch_size, rows)
+        # Each partition's rows come together, in clustering order.
+        pks = [pk for pk, _ in rows]
+        assert all(pks[i:i + 3] == [pks[i]] * 3 for i in range(0, len(pks), 3)), (fetch_size, pks)
+        stmt = SimpleStatement("SELECT pk, ck FROM ppl WHERE pk IN (4, 7) PER PARTITION LIMIT 2", fetch_size=fetch_size)
+        rows = sorted((r.pk, r.ck) for r in session.execute(stmt))
+        assert rows == [(4, 0), (4, 1), (7, 0), (7, 1)], (fetch_size, rows)
+        stmt = SimpleStatement("SELECT pk, ck FROM ppl PER PARTITION LIMIT 2 LIMIT 9", fetch_size=fetch_size)
+        rows = [(r.pk, r.ck) for r in session.execute(stmt)]
+        assert len(rows) == 9 and all(ck < 2 for _, ck in rows), (fetch_size, rows)
+        stmt = SimpleStatement("SELECT ck FROM ppl WHERE pk = 5 PER PARTITION LIMIT 4", fetch_size=fetch_size)
+        assert [r.ck for r in session.execute(stmt)] == [0, 1, 2, 3], fetch_size
+    rs = session.execute(SimpleStatement("SELECT pk, ck FROM ppl PER PARTITION LIMIT 3", fetch_size=4))
+    assert rs.has_more_pages and len(rs.current_rows) == 4, rs.current_rows
+    try:
+        session.execute("SELECT * FROM ppl PER PARTITION LIMIT 0")
+        raise AssertionError("PER PARTITION LIMIT 0 should be refused")
+    except InvalidRequest as e:
+        assert "PER PARTITION LIMIT" in str(e), e
+
+
+def test_allow_filtering_on_regular_columns(session):
+    session.execute("CREATE TABLE af (pk int, ck int, v int, t text, PRIMARY KEY (pk, ck))")
+    for pk in range(4):
+        for ck in range(5):
+            session.execute("INSERT INTO af (pk, ck, v, t) VALUES (%s, %s, %s, %s)", (pk, ck, pk * 10 + ck, f"t{ck}"))
+
+    def keys(q, fetch_size=None):
+        return sorted((r.pk, r.ck) for r in session.execute(SimpleStatement(q, fetch_size=fetch_size)))
+
+    assert keys("SELECT pk, ck FROM af WHERE v = 12 ALLOW FILTERING") == [(1, 2)]
+    assert keys("SELECT pk, ck FROM af WHERE v < 3 ALLOW FILTERING") == [(0, 0), (0, 1), (0, 2)]
+    assert keys("SELECT pk, ck FROM af WHERE v > 32 ALLOW FILTERING") == [(3, 3), (3, 4)]
+    assert keys("SELECT pk, ck FROM af WHERE v >= 32 AND v <= 33 ALLOW FILTERING") == [(3, 2), (3, 3)]
+    assert keys("SELECT pk, ck FROM af WHERE v IN (1, 22, 99) ALLOW FILTERING") == [(0, 1), (2, 2)]
+    assert keys("SELECT pk, ck FROM af WHERE t = 't4' ALLOW FILTERING") == [(p, 4) for p in range(4)]
+    assert keys("SELECT pk, ck FROM af WHERE t = 't4' AND v > 20 ALLOW FILTERING") == [(2, 4), (3, 4)]
+    # With the partition key, and across pages.
+    assert keys("SELECT pk, ck FROM af WHERE pk = 2 AND v > 22 ALLOW FILTERING") == [(2, 3), (2, 4)]
+    assert keys("SELECT pk, ck FROM af WHERE v > 5 AND v < 25 ALLOW FILTERING", fetch_size=2) == [
+        (p, c) for p in range(4) for c in range(5) if 5 < p * 10 + c < 25
+    ]
+    assert session.execute("SELECT count(*) FROM af WHERE v > 20 ALLOW FILTERING").one()[0] == 9
+    assert len(list(session.execute("SELECT * FROM af WHERE v > 20 LIMIT 3 ALLOW FILTERING"))) == 3
+    assert list(session.execute("SELECT * FROM af WHERE v = 1000 ALLOW FILTERING")) == []
+    try:
+        session.execute("SELECT * FROM af WHERE v = 12")
+        raise AssertionError("filtering on a regular column without ALLOW FILTERING should be refused")
+    except InvalidRequest as e:
+        assert "ALLOW FILTERING" in str(e), e
+
+
+def test_static_columns_read_back(session):
+    session.execute("CREATE TABLE sc (pk int, ck int, v int, s text static, n int static, PRIMARY KEY (pk, ck))")
+    # A partition with static content only reads back as one row, clustering and regular null.
+    session.execute("INSERT INTO sc (pk, s, n) VALUES (1, 'alone', 7)")
+    rows = list(session.execute("SELECT * FROM sc WHERE pk = 1"))
+    assert [(r.pk, r.ck, r.v, r.s, r.n) for r in rows] == [(1, None, None, "alone", 7)], rows
+    rows = list(session.execute("SELECT pk, ck, v FROM sc WHERE pk = 1"))
+    assert [(r.pk, r.ck, r.v) for r in rows] == [(1, None, None)], rows
+    assert session.execute("SELECT count(*) FROM sc WHERE pk = 1").one()[0] == 1
+    # ... but not when specific rows are asked for.
+    assert list(session.execute("SELECT * FROM sc WHERE pk = 1 AND ck = 0")) == []
+    # With clustering rows, every row carries the partition's static values.
+    for ck in range(3):
+        session.execute("INSERT INTO sc (pk, ck, v) VALUES (2, %s, %s)", (ck, ck * 10))
+    session.execute("UPDATE sc SET s = 'shared' WHERE pk = 2")
+    rows = list(session.execute("SELECT ck, v, s, n FROM sc WHERE pk = 2"))
+    assert [(r.ck, r.v, r.s, r.n) for r in rows] == [(0, 0, "shared", None), (1, 10, "shared", None), (2, 20, "shared", None)], rows
+    assert [r.s for r in session.execute("SELECT s FROM sc WHERE pk = 2 AND ck = 1")] == ["shared"]
+    session.execute("INSERT INTO sc (pk, ck, v, s) VALUES (2, 3, 30, 'changed')")
+    assert {r.s for r in session.execute("SELECT s FROM sc WHERE pk = 2")} == {"changed"}
+    w = session.execute("SELECT writetime(s) FROM sc WHERE pk = 2 LIMIT 1").one()[0]
+    assert w > 0, w
+    session.execute("DELETE s FROM sc WHERE pk = 2")
+    assert [r.s for r in session.execute("SELECT s FROM sc WHERE pk = 2")] == [None] * 4
+    # Deleting every row leaves the static content, still readable.
+    session.execute("UPDATE sc SET n = 5 WHERE pk = 2")
+    session.execute("DELETE FROM sc WHERE pk = 2 AND ck >= 0")
+    rows = list(session.execute("SELECT * FROM sc WHERE pk = 2"))
+    assert [(r.ck, r.v, r.n) for r in rows] == [(None, None, 5)], rows
+    # Rows without any static value read it as null; a partition delete removes it.
+    session.execute("INSERT INTO sc (pk, ck, v) VALUES (3, 0, 0)")
+    assert session.execute("SELECT s, n FROM sc WHERE pk = 3").one() == (None, None)
+    session.execute("DELETE FROM sc WHERE pk = 1")
+    assert list(session.execute("SELECT * FROM sc WHERE pk = 1")) == []
+
+
+def test_delete_using_timestamp(session):
+    session.execute("CREATE TABLE dt (k int, c int, v int, w text, PRIMARY KEY (k, c))")
+    session.execute("INSERT INTO dt (k, c, v, w) VALUES (1, 1, 1, 'a') USING TIMESTAMP 2000")
+    # An older delete does not shadow a newer write; a newer one does, and shadows older writes after it.
+    session.execute("DELETE FROM dt USING TIMESTAMP 1000 WHERE k = 1 AND c = 1")
+    assert session.execute("SELECT v, w FROM dt WHERE k = 1 AND c = 1").one() == (1, "a")
+    session.execute("DELETE v FROM dt USING TIMESTAMP 1999 WHERE k = 1 AND c = 1")
+    session.execute("DELETE w FROM dt USING TIMESTAMP 2001 WHERE k = 1 AND c = 1")
+    assert session.execute("SELECT v, w FROM dt WHERE k = 1 AND c = 1").one() == (1, None)
+    session.execute("DELETE FROM dt USING TIMESTAMP 3000 WHERE k = 1 AND c = 1")
+    assert session.execute("SELECT * FROM dt WHERE k = 1").one() is None
+    session.execute("INSERT INTO dt (k, c, v) VALUES (1, 1, 5) USING TIMESTAMP 2500")
+    assert session.execute("SELECT * FROM dt WHERE k = 1").one() is None
+    session.execute("INSERT INTO dt (k, c, v) VALUES (1, 1, 6) USING TIMESTAMP 3001")
+    assert session.execute("SELECT v, w FROM dt WHERE k = 1 AND c = 1").one() == (6, None)
+    # Range and partition deletes obey their timestamps the same way.
+    for c in range(5):
+        session.execute("INSERT INTO dt (k, c, v) VALUES (2, %s, %s) USING TIMESTAMP 5000", (c, c))
+    session.execute("DELETE FROM dt USING TIMESTAMP 4000 WHERE k = 2")
+    assert [r.c for r in session.execute("SELECT c FROM dt WHERE k = 2")] == [0, 1, 2, 3, 4]
+    session.execute("DELETE FROM dt USING TIMESTAMP 6000 WHERE k = 2 AND c >= 3")
+    session.execute("DELETE FROM dt USING TIMESTAMP 4999 WHERE k = 2 AND c < 2")
+    assert [r.c for r in session.execute("SELECT c FROM dt WHERE k = 2")] == [0, 1, 2]
+    session.execute("DELETE FROM dt USING TIMESTAMP 5001 WHERE k = 2")
+    assert list(session.execute("SELECT c FROM dt WHERE k = 2")) == []
+    # A prepared DELETE takes its timestamp from a marker.
+    session.execute("INSERT INTO dt (k, c, v) VALUES (3, 0, 0) USING TIMESTAMP 100")
+    ps = session.prepare("DELETE FROM dt USING TIMESTAMP ? WHERE k = ? AND c = ?")
+    session.execute(ps, (99, 3, 0))
+    assert session.execute("SELECT v FROM dt WHERE k = 3 AND c = 0").one().v == 0
+    session.execute(ps, (101, 3, 0))
+    assert session.execute("SELECT v FROM dt WHERE k = 3 AND c = 0").one() is None
+    try:
+        session.execute("DELETE FROM dt USING TTL 5 WHERE k = 2")
+        raise AssertionError("DELETE ... USING TTL should be refused")
+    except SyntaxException as e:
+        assert "TTL" in str(e), e
+
+
+def test_batch_using_timestamp(session):
+    session.execute("CREATE TABLE bt1 (k int, c int, v int, s set<int>, PRIMARY KEY (k, c))")
+    session.execute("CREATE TABLE bt2 (k int PRIMARY KEY, v text, w text)")
+    session.execute(
+        "BEGIN BATCH USING TIMESTAMP 123456 "
+        "INSERT INTO bt1 (k, c, v) VALUES (1, 1, 1); "
+        "UPDATE bt1 SET v = 2, s = {1, 2} WHERE k = 2 AND c = 1; "
+        "INSERT INTO bt2 (k, v, w) VALUES (1, 'x', 'y'); "
+        "UPDATE bt2 SET v = 'z' WHERE k = 2; "
+        "APPLY BATCH"
+    )
+    got = sorted(tuple(r) for r in session.execute("SELECT k, c, writetime(v) FROM bt1"))
+    assert got == [(1, 1, 123456), (2, 1, 123456)], got
+    got = sorted(tuple(r) for r in session.execute("SELECT k, writetime(v) FROM bt2"))
+    assert got == [(1, 123456), (2, 123456)], got
+    assert session.execute("SELECT writetime(w) FROM bt2 WHERE k = 1").one()[0] == 123456
+    # Later writes with lower timestamps lose to the batch; higher ones win.
+    session.execute("INSERT INTO bt2 (k, v) VALUES (1, 'older') USING TIMESTAMP 123455")
+    session.execute("UPDATE bt2 USING TIMESTAMP 123457 SET w = 'newer' WHERE k = 1")
+    assert session.execute("SELECT v, w FROM bt2 WHERE k = 1").one() == ("x", "newer")
+    # An unlogged batch, and a batch delete, take the batch timestamp too.
+    session.execute(
+        "BEGIN UNLOGGED BATCH USING TIMESTAMP 100 INSERT INTO bt2 (k, v) VALUES (2, 'loses'); "
+        "INSERT INTO bt2 (k, v) VALUES (3, 'wins'); APPLY BATCH"
+    )
+    got = sorted(tuple(r) for r in session.execute("SELECT k, v, writetime(v) FROM bt2 WHERE k IN (2, 3)"))
+    assert got == [(2, "z", 123456), (3, "wins", 100)], got
+    session.execute(
+        "BEGIN BATCH USING TIMESTAMP 123456 DELETE FROM bt2 WHERE k = 3; DELETE FROM bt2 WHERE k = 1; APPLY BATCH"
+    )
+    got = sorted(r.k for r in session.execute("SELECT k FROM bt2"))
+    assert got == [1, 2], got  # k = 1 keeps w, written at 123457
+    assert session.execute("SELECT v, w FROM bt2 WHERE k = 1").one() == (None, "newer")
+
+
+def test_update_using_ttl_counts_down_and_expires(session):
+    session.execute("CREATE TABLE ut (k int PRIMARY KEY, v text, w text)")
+    # Long TTL: watch it count down.
+    session.execute("UPDATE ut USING TTL 600 SET v = 'long' WHERE k = 1")
+    first = session.execute("SELECT ttl(v) FROM ut WHERE k = 1").one()[0]
+    assert 0 < first <= 600, first
+    _poll("ttl(v) to count down", lambda: session.execute("SELECT ttl(v) FROM ut WHERE k = 1").one()[0] < first)
+    # Short TTL: the value expires; an UPDATE writes no row marker, so the row goes with it.
+    session.execute("UPDATE ut USING TTL 2 SET v = 'short' WHERE k = 2")
+    row = session.execute("SELECT v, ttl(v) FROM ut WHERE k = 2").one()
+    assert row is None or (row[0] == "short" and 0 < row[1] <= 2), row
+    _poll("k = 2 to expire", lambda: session.execute("SELECT * FROM ut WHERE k = 2").one() is None)
+    # Only the cells written with the TTL expire.
+    session.execute("UPDATE ut USING TTL 2 SET v = 'short' WHERE k = 3")
+    session.execute("UPDATE ut SET w = 'keep' WHERE k = 3")
+    _poll("v of k = 3 to expire", lambda: session.execute("SELECT v FROM ut WHERE k = 3").one().v is None)
+    assert session.execute("SELECT v, w, ttl(w) FROM ut WHERE k = 3").one() == (None, "keep", None)
+    # TTL with TIMESTAMP, and TTL 0 meaning none.
+    session.execute("UPDATE ut USING TTL 100 AND TIMESTAMP 777 SET v = 'y' WHERE k = 4")
+    row = session.execute("SELECT v, ttl(v), writetime(v) FROM ut WHERE k = 4").one()
+    assert row[0] == "y" and 0 < row[1] <= 100 and row[2] == 777, row
+    session.execute("UPDATE ut USING TTL 0 SET v = 'z' WHERE k = 5")
+    assert session.execute("SELECT v, ttl(v) FROM ut WHERE k = 5").one() == ("z", None)
+    # A prepared UPDATE takes its TTL from a marker.
+    ps = session.prepare("UPDATE ut USING TTL ? SET w = ? WHERE k = ?")
+    session.execute(ps, (300, "p", 6))
+    ttl = session.execute("SELECT ttl(w) FROM ut WHERE k = 6").one()[0]
+    assert 0 < ttl <= 300, ttl
+
+
+def test_set_and_map_element_deletes(session):
+    session.execute("CREATE TABLE el (k int PRIMARY KEY, s set<text>, m map<text, int>, fs frozen<set<int>>)")
+    session.execute("INSERT INTO el (k, s, m, fs) VALUES (1, {'a', 'b', 'c'}, {'x': 1, 'y': 2, 'z': 3}, {1})")
+    session.execute("DELETE s['a'] FROM el WHERE k = 1")
+    session.execute("DELETE m['x'] FROM el WHERE k = 1")
+    row = session.execute("SELECT s, m FROM el WHERE k = 1").one()
+    assert (set(row.s), dict(row.m)) == ({"b", "c"}, {"y": 2, "z": 3}), row
+    # Removing by value (set) and by key set (map); absent elements are no error.
+    session.execute("UPDATE el SET s = s - {'b', 'absent'}, m = m - {'y', 'absent'} WHERE k = 1")
+    session.execute("DELETE m['absent'], s['absent'] FROM el WHERE k = 1")
+    row = session.execute("SELECT s, m FROM el WHERE k = 1").one()
+    assert (set(row.s), dict(row.m)) == ({"c"}, {"z": 3}), row
+    # Deleting the last element leaves a null collection; the row stays (INSERT wrote its marker).
+    session.execute("DELETE s['c'], m['z'] FROM el WHERE k = 1")
+    assert session.execute("SELECT k, s, m FROM el WHERE k = 1").one() == (1, None, None)
+    # Element deletes carry timestamps like any cell.
+    session.execute("INSERT INTO el (k, s, m) VALUES (2, {'a', 'b'}, {'x': 1, 'y': 2}) USING TIMESTAMP 2000")
+    session.execute("DELETE s['a'], m['x'] FROM el USING TIMESTAMP 1000 WHERE k = 2")
+    row = session.execute("SELECT s, m FROM el WHERE k = 2").one()
+    assert (set(row.s), dict(row.m)) == ({"a", "b"}, {"x": 1, "y": 2}), row
+    session.execute("DELETE s['a'], m['x'] FROM el USING TIMESTAMP 3000 WHERE k = 2")
+    session.execute("UPDATE el USING TIMESTAMP 2500 SET s = s + {'a'}, m['x'] = 5 WHERE k = 2")
+    row = session.execute("SELECT s, m FROM el WHERE k = 2").one()
+    assert (set(row.s), dict(row.m)) == ({"b"}, {"y": 2}), row
+    ps = session.prepare("DELETE m[?] FROM el WHERE k = ?")
+    session.execute(ps, ("y", 2))
+    assert session.execute("SELECT m FROM el WHERE k = 2").one().m is None
+    # Frozen collections have no elements to delete; a key of the wrong type is refused.
+    for q in ["DELETE fs[1] FROM el WHERE k = 1", "DELETE m[1] FROM el WHERE k = 1"]:
+        try:
+            session.execute(q)
+            raise AssertionError(f"{q!r} should be refused")
+        except InvalidRequest:
+            pass
+
+
+def test_using_consistency_overrides_the_frame(session):
+    session.execute("CREATE TABLE uc (k int PRIMARY KEY, v int)")
+    session.execute("INSERT INTO uc (k, v) VALUES (1, 1)")
+    one, three = ConsistencyLevel.ONE, ConsistencyLevel.THREE
+    # Sent at ONE, asking for THREE on RF 1: Unavailable, 3 required, 1 alive.
+    for q in [
+        "SELECT * FROM uc WHERE k = 1 USING CONSISTENCY THREE",
+        "SELECT * FROM uc WHERE v = 1 ALLOW FILTERING USING CONSISTENCY THREE",
+        "UPDATE uc USING CONSISTENCY THREE SET v = 2 WHERE k = 1",
+        "UPDATE uc USING TTL 10 AND CONSISTENCY THREE SET v = 2 WHERE k = 1",
+        "DELETE FROM uc USING CONSISTENCY THREE WHERE k = 1",
+        "DELETE v FROM uc USING TIMESTAMP 5 AND CONSISTENCY THREE WHERE k = 1",
+        "INSERT INTO uc (k, v) VALUES (1, 2) USING CONSISTENCY THREE",
+        "BEGIN BATCH USING CONSISTENCY THREE INSERT INTO uc (k, v) VALUES (1, 2); APPLY BATCH",
+    ]:
+        e = _unavailable(session, q, one, 3)
+        assert e.consistency == three, (q, e.consistency)
+    e = _unavailable(session, "SELECT * FROM uc USING CONSISTENCY TWO", one, 2)
+    assert e.consistency == ConsistencyLevel.TWO, e.consistency
+    # Nothing was written by the refused statements.
+    assert session.execute("SELECT v FROM uc WHERE k = 1").one().v == 1
+    # Sent at THREE (which alone fails), asking for ONE: succeeds.
+    _unavailable(session, "SELECT * FROM uc WHERE k = 1", three, 3)
+    fall = FallthroughRetryPolicy()
+
+    def run(q, *args):
+        return session.execute(SimpleStatement(q, consistency_level=three, retry_policy=fall), *args)
+
+    assert run("SELECT v FROM uc WHERE k = 1 USING CONSISTENCY ONE").one().v == 1
+    run("UPDATE uc USING CONSISTENCY ONE SET v = 7 WHERE k = 1")
+    run("INSERT INTO uc (k, v) VALUES (2, 2) USING CONSISTENCY LOCAL_ONE")
+    run("BEGIN BATCH USING CONSISTENCY QUORUM INSERT INTO uc (k, v) VALUES (3, 3); UPDATE uc SET v = 4 WHERE k = 4; APPLY BATCH")
+    run("DELETE FROM uc USING CONSISTENCY ONE WHERE k = 2")
+    got = sorted(tuple(r) for r in run("SELECT k, v FROM uc USING CONSISTENCY ALL"))
+    assert got == [(1, 7), (3, 3), (4, 4)], got
+    # Prepared statements keep their USING CONSISTENCY.
+    ps = session.prepare("UPDATE uc USING CONSISTENCY ONE SET v = ? WHERE k = ?")
+    bound = ps.bind((8, 1))
+    bound.consistency_level, bound.retry_policy = three, fall
+    session.execute(bound)
+    assert session.execute("SELECT v FROM uc WHERE k = 1").one().v == 8
+    ps = session.prepare("SELECT v FROM uc WHERE k = ? USING CONSISTENCY THREE")
+    _unavailable(session, ps.bind((1,)), one, 3)
+    try:
+        session.execute("SELECT * FROM uc USING CONSISTENCY BOGUS")
+        raise AssertionError("an unknown level should be refused")
+    except SyntaxException as e:
+        assert "BOGUS" in str(e), e
+
+
+def test_compression_option_round_trips(session):
+    ks = session.keyspace
+    lz4 = "org.apache.cassandra.io.compress.LZ4Compressor"
+
+    def stored(table):
+        row = session.execute(
+            "SELECT compression FROM system_schema.tables WHERE keyspace_name = %s AND table_name = %s", (ks, table)
+        ).one()
+        return dict(row.compression)
+
+    def described(table):
+        return session.execute(f"DESCRIBE TABLE {ks}.{table}").one().create_statement
+
+    session.execute("CREATE TABLE plain (k int PRIMARY KEY, v text)")
+    assert stored("plain") == {"chunk_length_in_kb": "64", "class": lz4}, stored("plain")
+    session.execute(
+        f"CREATE TABLE cz (k int PRIMARY KEY, v text) WITH compression = {{'class': '{lz4}', 'chunk_length_in_kb': '16'}}"
+    )
+    assert stored("cz") == {"chunk_length_in_kb": "16", "class": lz4}, stored("cz")
+    assert f"compression = {{'chunk_length_in_kb': '16', 'class': '{lz4}'}}" in described("cz"), described("cz")
+    meta = session.cluster.metadata.keyspaces[ks].tables["cz"]
+    assert meta.options["compression"] == {"chunk_length_in_kb": "16", "class": lz4}, meta.options
+    assert "'chunk_length_in_kb': '16'" in meta.export_as_string()
+    session.execute(f"ALTER TABLE cz WITH compression = {{'class': '{lz4}', 'chunk_length_in_kb': '4'}}")
+    assert stored("cz") == {"chunk_length_in_kb": "4", "class": lz4}, stored("cz")
+    assert "'chunk_length_in_kb': '4'" in described("cz"), described("cz")
+    session.execute("ALTER TABLE cz WITH compression = {'enabled': 'false'}")
+    assert stored("cz") == {"enabled": "false"}, stored("cz")
+    assert "compression = {'enabled': 'false'}" in described("cz"), described("cz")
+    # The statement DESCRIBE prints re-creates the same options.
+    session.execute(described("cz").replace(f"{ks}.cz", f"{ks}.cz2"))
+    assert stored("cz2") == {"enabled": "false"}, stored("cz2")
+    session.execute("INSERT INTO cz (k, v) VALUES (1, 'x')")
+    assert session.execute("SELECT v FROM cz WHERE k = 1").one().v == "x"
+    try:
+        session.execute("CREATE TABLE bad (k int PRIMARY KEY) WITH compression = 'LZ4Compressor'")
+        raise AssertionError("a non-map compression option should be refused")
+    except SyntaxException as e:
+        assert "compression" in str(e), e
+
 
 def main():
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]

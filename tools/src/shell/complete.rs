@@ -212,3 +212,86 @@ pub fn changes_schema(script: &str) -> bool {
     let up = script.to_ascii_uppercase();
     ["CREATE", "ALTER", "DROP", "USE"].iter().any(|k| up.contains(k))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The replacements offered for the word ending at the end of `line`, and where it starts.
+    fn complete(names: &[&str], line: &str) -> (usize, Vec<String>) {
+        let helper = TessHelper { names: names.iter().map(|s| s.to_string()).collect() };
+        let history = DefaultHistory::new();
+        let (start, pairs) = helper.complete(line, line.len(), &Context::new(&history)).unwrap();
+        (start, pairs.into_iter().map(|p| p.replacement).collect())
+    }
+
+    #[test]
+    fn completes_keywords_in_the_case_typed() {
+        assert_eq!(complete(&[], "SEL"), (0, vec!["SELECT".to_string()]));
+        assert_eq!(complete(&[], "sel"), (0, vec!["select".to_string()]));
+        assert_eq!(complete(&[], "SELECT * FRO"), (9, vec!["FROM".to_string(), "frozen".to_string()]));
+        // Types are lower case; a keyword and a type of the same name are offered once.
+        assert_eq!(complete(&[], "fro").1, ["from", "frozen"]);
+        assert_eq!(complete(&[], "se").1, ["select", "set"]);
+        assert_eq!(complete(&[], "PER PARTITION LIM").1, ["LIMIT"]);
+    }
+
+    #[test]
+    fn completes_schema_names_after_separators() {
+        let names = ["ks1", "users", "user_id", "value"];
+        let users = vec!["user_id".to_string(), "users".to_string()];
+        assert_eq!(complete(&names, "SELECT * FROM user"), (14, users.clone()));
+        assert_eq!(complete(&names, "UPDATE users SET user_id=user"), (25, users.clone()));
+        assert_eq!(complete(&names, "SELECT count(user"), (13, users));
+        // Keywords come too, in the case typed; duplicates are dropped.
+        assert_eq!(complete(&names, "INSERT INTO users (k,val").1, ["value", "values"]);
+        assert_eq!(complete(&names, "us").1, ["use", "user_id", "users", "using"]);
+        // Names keep their own case, even when typed in upper case.
+        assert_eq!(complete(&names, "KS").1, ["ks1"]);
+    }
+
+    #[test]
+    fn offers_nothing_for_an_empty_or_unknown_word() {
+        assert_eq!(complete(&["users"], "SELECT * FROM "), (14, Vec::new()));
+        assert_eq!(complete(&["users"], ""), (0, Vec::new()));
+        assert_eq!(complete(&["users"], "SELECT zzz").1, Vec::<String>::new());
+    }
+
+    #[test]
+    fn shell_commands_run_without_a_semicolon() {
+        for line in ["PAGING 2", "paging", "  EXIT;", "quit", "Consistency QUORUM", "EXPAND ON", "HELP", "?"]
+        {
+            assert!(is_shell_command(line), "{line:?}");
+        }
+        assert!(is_shell_command("SOURCE '/tmp/x.cql'"));
+        for line in ["SELECT * FROM t", "", "DESCRIBE TABLES", "EXPANDED", "USE ks"] {
+            assert!(!is_shell_command(line), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn a_statement_is_complete_at_a_semicolon_outside_quotes() {
+        assert!(is_complete("SELECT * FROM t;"));
+        assert!(is_complete("SELECT *\nFROM t;\n  "));
+        assert!(is_complete("INSERT INTO t (k, v) VALUES (1, 'it''s; fine');"));
+        assert!(!is_complete("SELECT * FROM t"));
+        assert!(!is_complete("INSERT INTO t (k, v) VALUES (1, 'open;"));
+        assert!(!is_complete(";"));
+        assert!(!is_complete("-- only a comment;\n"));
+    }
+
+    #[test]
+    fn schema_changes_are_noticed() {
+        for s in [
+            "CREATE TABLE t (k int PRIMARY KEY);",
+            "drop keyspace ks;",
+            "ALTER TABLE t ADD v int;",
+            "use ks;",
+        ] {
+            assert!(changes_schema(s), "{s:?}");
+        }
+        for s in ["SELECT * FROM t;", "INSERT INTO t (k) VALUES (1);"] {
+            assert!(!changes_schema(s), "{s:?}");
+        }
+    }
+}
