@@ -278,3 +278,85 @@ fn interactive_sessions_append_to_the_history_file() {
     assert!(second.lines().any(|l| l == "CONSISTENCY QUORUM"), "{second:?}");
     assert!(second.lines().any(|l| l == "USE ks;"), "the first session's entries were lost: {second:?}");
 }
+
+#[test]
+fn an_earlier_failure_exits_2_even_when_exit_ends_the_run() {
+    let node = TestNode::start();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("s.cql");
+    for (script, want) in [
+        ("SELEC oops;\nEXIT;\n", 2),
+        ("SELEC oops;\nQUIT\n", 2),
+        ("SOURCE 'nope.cql';\nexit;\n", 2),
+        // Nothing after EXIT runs, so nothing after it can fail.
+        ("SELECT * FROM system.local;\nEXIT;\nSELEC oops;\n", 0),
+    ] {
+        std::fs::write(&f, script).unwrap();
+        let o = tess(&node, &["-f", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(want), "-f {script:?}: {}", text(&o));
+        let o = tess(&node, &["-e", script]);
+        assert_eq!(o.status.code(), Some(want), "-e {script:?}: {}", text(&o));
+    }
+    assert!(text(&tess(&node, &["-e", "SELEC oops; EXIT"])).contains("SELEC"));
+    // A session piped into the shell counts the same, whether EXIT or the end of input ends it.
+    let home = tempfile::tempdir().unwrap();
+    for input in
+        ["SELEC oops;\nEXIT\n", "SELEC oops;\nSELECT * FROM system.local;\n", "PAGING maybe\nQUIT;\n"]
+    {
+        let o = tess_interactive(&node, home.path(), input);
+        assert_eq!(o.status.code(), Some(2), "{input:?}: {}", text(&o));
+    }
+    let o = tess_interactive(&node, home.path(), "SELECT * FROM system.local;\nEXIT\n");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn interactive_paging_prints_the_total_row_count_once() {
+    let node = TestNode::start();
+    five_rows(&node);
+    let home = tempfile::tempdir().unwrap();
+    let o = tess_interactive(&node, home.path(), "PAGING 2\nSELECT c FROM ks.t WHERE k = 1;\n\n\nEXIT\n");
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stderr).matches("---MORE---").count(), 2, "{}", text(&o));
+    assert_eq!(out.matches(" rows)").count(), 1, "{out}");
+    assert!(out.ends_with(" 5\n\n(5 rows)\n"), "{out}");
+    // A query whose rows fit on one page, and one with none.
+    let o = tess_interactive(
+        &node,
+        home.path(),
+        "PAGING 10\nSELECT c FROM ks.t WHERE k = 1;\nSELECT c FROM ks.t WHERE k = 2;\n",
+    );
+    let out = stdout(&o);
+    assert!(out.contains(" 5\n\n(5 rows)\n") && out.ends_with("(0 rows)\n"), "{out}");
+    assert_eq!(String::from_utf8_lossy(&o.stderr).matches("---MORE---").count(), 0, "{}", text(&o));
+}
+
+#[test]
+fn typed_input_runs_at_the_end_of_each_statement() {
+    let node = TestNode::start();
+    five_rows(&node);
+    let home = tempfile::tempdir().unwrap();
+    let o = tess_interactive(
+        &node,
+        home.path(),
+        "-- don't forget the batch\n\
+         BEGIN BATCH\n\
+         INSERT INTO ks.t (k, c) VALUES (3, 1); // it's the first\n\
+         /* it's the second */ INSERT INTO ks.t (k, c) VALUES (3, 2);\n\
+         apply batch;\n\
+         SELECT count(*) FROM ks.t WHERE k = 3; -- note\n\
+         SELECT c FROM ks.t WHERE k = 1 AND c = 1; SELECT c FROM ks.t WHERE k = 1 AND c = 2;\n\
+         SELECT c AS \"x;y\" FROM ks.t WHERE k = 1 AND c = 5;\n\
+         EXIT\n",
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(o.stderr.iter().all(|b| b.is_ascii_whitespace()), "{}", text(&o));
+    // The count ran before the next line was read: it sees both rows of the batch.
+    let count = out.find(" count\n-------\n     2\n").unwrap_or_else(|| panic!("{out}"));
+    let one = out.find(" c\n---\n 1\n").unwrap_or_else(|| panic!("{out}"));
+    let two = out.find(" c\n---\n 2\n").unwrap_or_else(|| panic!("{out}"));
+    assert!(count < one && one < two, "{out}");
+    assert!(out.contains(" x;y\n-----\n   5\n"), "{out}");
+}

@@ -190,23 +190,6 @@ pub fn refresh(e: &mut TessEditor, client: &mut Client, cl: Consistency) {
 /// Notes the current keyspace (nothing to do yet: names are global).
 pub fn set_keyspace(_e: &mut TessEditor, _ks: &str) {}
 
-/// True for lines that are shell commands, run without a `;`.
-pub fn is_shell_command(line: &str) -> bool {
-    let first = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-    let first = first.trim_end_matches(';');
-    matches!(first, "EXIT" | "QUIT" | "HELP" | "?" | "CONSISTENCY" | "PAGING" | "EXPAND" | "SOURCE")
-}
-
-/// True when the accumulated input ends a statement (a `;` outside quotes and comments).
-pub fn is_complete(text: &str) -> bool {
-    let t = text.trim_end();
-    t.ends_with(';') && !cql::parser::split_statements(t).is_empty() && {
-        // An open quote swallows the `;`: the splitter then yields one unterminated piece.
-        let quotes = t.chars().filter(|c| *c == '\'').count();
-        quotes % 2 == 0
-    }
-}
-
 /// True when the script may change the schema (completion names are then re-read).
 pub fn changes_schema(script: &str) -> bool {
     let up = script.to_ascii_uppercase();
@@ -255,29 +238,6 @@ mod tests {
         assert_eq!(complete(&["users"], "SELECT * FROM "), (14, Vec::new()));
         assert_eq!(complete(&["users"], ""), (0, Vec::new()));
         assert_eq!(complete(&["users"], "SELECT zzz").1, Vec::<String>::new());
-    }
-
-    #[test]
-    fn shell_commands_run_without_a_semicolon() {
-        for line in ["PAGING 2", "paging", "  EXIT;", "quit", "Consistency QUORUM", "EXPAND ON", "HELP", "?"]
-        {
-            assert!(is_shell_command(line), "{line:?}");
-        }
-        assert!(is_shell_command("SOURCE '/tmp/x.cql'"));
-        for line in ["SELECT * FROM t", "", "DESCRIBE TABLES", "EXPANDED", "USE ks"] {
-            assert!(!is_shell_command(line), "{line:?}");
-        }
-    }
-
-    #[test]
-    fn a_statement_is_complete_at_a_semicolon_outside_quotes() {
-        assert!(is_complete("SELECT * FROM t;"));
-        assert!(is_complete("SELECT *\nFROM t;\n  "));
-        assert!(is_complete("INSERT INTO t (k, v) VALUES (1, 'it''s; fine');"));
-        assert!(!is_complete("SELECT * FROM t"));
-        assert!(!is_complete("INSERT INTO t (k, v) VALUES (1, 'open;"));
-        assert!(!is_complete(";"));
-        assert!(!is_complete("-- only a comment;\n"));
     }
 
     #[test]

@@ -104,7 +104,12 @@ pub fn table(rows: &Rows, expand: bool, count: bool) -> cql::Result<String> {
         }
     }
     if count {
-        out.push_str(&format!("\n({} rows)\n", data.len()));
+        out.push_str(&row_count(data.len() as u64));
     }
     Ok(out)
+}
+
+/// The footer under a result: `(N rows)` after a blank line.
+pub fn row_count(n: u64) -> String {
+    format!("\n({n} rows)\n")
 }

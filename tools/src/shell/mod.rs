@@ -3,19 +3,21 @@
 //! own commands are CONSISTENCY, PAGING, EXPAND, SOURCE, HELP and EXIT/QUIT.
 //!
 //! `-e 'stmt; ...'` and `-f file` run statements and exit with status 2 if any failed (1 when
-//! the node cannot be reached), as cqlsh does. Interactively, input accumulates until a `;`;
-//! history is kept in `~/.tess_history`; Tab completes keywords, keyspaces, tables and
-//! columns.
+//! the node cannot be reached), as cqlsh does; so does a session read from a pipe. An EXIT
+//! does not hide an earlier failure. Interactively, input accumulates until it ends a statement
+//! (see `input`); history is kept in `~/.tess_history`; Tab completes keywords, keyspaces,
+//! tables and columns.
 
 mod client;
 mod complete;
 mod format;
+mod input;
 
 pub use client::{Client, ClientError};
 
 use cql::Consistency;
 use cql::protocol::ResultBody;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 /// How the shell was asked to run.
 #[derive(Debug, Clone)]
@@ -36,6 +38,8 @@ pub struct Shell {
     expand: bool,
     keyspace: Option<String>,
     interactive: bool,
+    /// Some statement or command of this session has failed (the exit status is then 2).
+    failed: bool,
     out: Box<dyn Write>,
 }
 
@@ -56,8 +60,16 @@ impl Shell {
         eprintln!("{s}");
     }
 
-    /// Runs one statement or shell command (without its `;`).
+    /// Runs one statement or shell command (without its `;`), noting a failure.
     fn run(&mut self, text: &str) -> Outcome {
+        let outcome = self.run_one(text);
+        if let Outcome::Failed = outcome {
+            self.failed = true;
+        }
+        outcome
+    }
+
+    fn run_one(&mut self, text: &str) -> Outcome {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Outcome::Ok;
@@ -162,6 +174,7 @@ impl Shell {
         Outcome::Ok
     }
 
+    /// Prints `rows` (with the row count when `count`); false when they cannot be shown.
     fn show(&mut self, rows: &cql::protocol::Rows, count: bool) -> bool {
         let text = if format::is_describe(rows) {
             format::describe(rows)
@@ -182,6 +195,8 @@ impl Shell {
 
     fn statement(&mut self, text: &str) -> Outcome {
         let mut paging_state = None;
+        // Rows shown so far, interactively: the footer counts every page, as cqlsh's does.
+        let mut shown = 0u64;
         // Non-interactive runs gather every page into one table; interactive ones page.
         let mut gathered: Option<(cql::protocol::RowsMetadata, Vec<Vec<Option<bytes::Bytes>>>)> = None;
         loop {
@@ -226,10 +241,15 @@ impl Shell {
                             }
                         }
                     }
-                    if !self.show(&rows, more.is_none()) {
+                    // A page may come back empty with more to follow: fetch the next one
+                    // without a stop. An empty result still draws its header.
+                    let n = u64::from(rows.rows_count);
+                    if (n > 0 || (more.is_none() && shown == 0)) && !self.show(&rows, false) {
                         return Outcome::Failed;
                     }
+                    shown += n;
                     match more {
+                        Some(state) if n == 0 => paging_state = Some(state),
                         Some(state) => {
                             let _ = self.out.flush();
                             eprint!("---MORE--- (Enter for more, q to stop) ");
@@ -240,7 +260,12 @@ impl Shell {
                             }
                             paging_state = Some(state);
                         }
-                        None => return Outcome::Ok,
+                        None => {
+                            if !format::is_describe(&rows) {
+                                let _ = write!(self.out, "{}", format::row_count(shown));
+                            }
+                            return Outcome::Ok;
+                        }
                     }
                 }
                 ResultBody::SetKeyspace(ks) => {
@@ -294,7 +319,7 @@ impl Shell {
                 }
                 Err(_) => break,
             };
-            if pending.is_empty() && complete::is_shell_command(&line) {
+            if pending.is_empty() && input::is_shell_command(&line) {
                 let _ = editor.add_history_entry(line.as_str());
                 if let Outcome::Exit = self.run(line.trim().trim_end_matches(';')) {
                     break;
@@ -303,7 +328,7 @@ impl Shell {
             }
             pending.push_str(&line);
             pending.push('\n');
-            if !complete::is_complete(&pending) {
+            if !input::is_complete(&pending) {
                 continue;
             }
             let _ = editor.add_history_entry(pending.trim());
@@ -322,7 +347,8 @@ impl Shell {
         if let Some(h) = complete::history_path() {
             let _ = editor.save_history(&h);
         }
-        0
+        // A person at a terminal has seen each error; a script piped in is judged like `-f`.
+        if self.failed && !std::io::stdin().is_terminal() { 2 } else { 0 }
     }
 }
 
@@ -353,6 +379,7 @@ pub fn run(opts: ShellOptions) -> i32 {
         expand: false,
         keyspace: None,
         interactive,
+        failed: false,
         out: Box::new(std::io::stdout()),
     };
     if let Some(ks) = &opts.keyspace
@@ -372,10 +399,11 @@ pub fn run(opts: ShellOptions) -> i32 {
         (None, None) => None,
     };
     match script {
-        Some(s) => match shell.run_script(&s) {
-            Outcome::Failed => 2,
-            Outcome::Ok | Outcome::Exit => 0,
-        },
+        Some(s) => {
+            // An EXIT ends the script, but a failure before it still counts.
+            shell.run_script(&s);
+            if shell.failed { 2 } else { 0 }
+        }
         None => shell.repl(),
     }
 }
