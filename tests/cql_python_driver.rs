@@ -65,4 +65,5 @@ driver_tests!(
     test_set_and_map_element_deletes,
     test_using_consistency_overrides_the_frame,
     test_compression_option_round_trips,
+    test_distinct_static_only_and_frozen_rules,
 );

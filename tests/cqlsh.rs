@@ -117,14 +117,16 @@ fn cqlsh_describe_shows_the_compression_option() {
     assert!(out.contains(want), "{out}");
     let o = cqlsh_e(
         &node,
-        "ALTER TABLE ks.t WITH compression = {'enabled': 'false'}; \
+        "ALTER TABLE ks.t WITH compression = {'class': 'LZ4Compressor', 'chunk_length_in_kb': 8}; \
          SELECT compression FROM system_schema.tables WHERE keyspace_name = 'ks' AND table_name = 't';",
     );
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
-    assert!(out.contains("{'enabled': 'false'}") && out.contains("(1 rows)"), "{out}");
-    let o = cqlsh_e(&node, "DESCRIBE TABLE ks.t;");
-    assert!(text(&o).contains("compression = {'enabled': 'false'}"), "{}", text(&o));
+    assert!(out.contains("'chunk_length_in_kb': '8'") && out.contains("(1 rows)"), "{out}");
+    let o = cqlsh_e(&node, "ALTER TABLE ks.t WITH compression = {'enabled': 'false'};");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("ConfigurationException") && out.contains("cannot be disabled"), "{out}");
 }
 
 #[test]

@@ -949,12 +949,27 @@ def test_compression_option_round_trips(session):
     session.execute(f"ALTER TABLE cz WITH compression = {{'class': '{lz4}', 'chunk_length_in_kb': '4'}}")
     assert stored("cz") == {"chunk_length_in_kb": "4", "class": lz4}, stored("cz")
     assert "'chunk_length_in_kb': '4'" in described("cz"), described("cz")
-    session.execute("ALTER TABLE cz WITH compression = {'enabled': 'false'}")
-    assert stored("cz") == {"enabled": "false"}, stored("cz")
-    assert "compression = {'enabled': 'false'}" in described("cz"), described("cz")
+    # Short class names and the pre-3.0 option names are normalised, as Cassandra does.
+    session.execute("ALTER TABLE cz WITH compression = {'sstable_compression': 'LZ4Compressor', 'chunk_length_kb': 32}")
+    assert stored("cz") == {"chunk_length_in_kb": "32", "class": lz4}, stored("cz")
     # The statement DESCRIBE prints re-creates the same options.
     session.execute(described("cz").replace(f"{ks}.cz", f"{ks}.cz2"))
-    assert stored("cz2") == {"enabled": "false"}, stored("cz2")
+    assert stored("cz2") == {"chunk_length_in_kb": "32", "class": lz4}, stored("cz2")
+    # What cannot be honoured is refused by name (0x2300), never stored and ignored.
+    from cassandra.protocol import ConfigurationException
+    for opts, needle in [
+        ("{'class': 'NoSuchCompressor'}", "NoSuchCompressor"),
+        ("{'class': 'SnappyCompressor'}", "SnappyCompressor"),
+        ("{'chunk_length_in_kb': 3}", "power of 2"),
+        ("{'enabled': 'false'}", "cannot be disabled"),
+        ("{'colour': 'blue'}", "colour"),
+    ]:
+        try:
+            session.execute(f"ALTER TABLE cz WITH compression = {opts}")
+            raise AssertionError(f"{opts}: expected ConfigurationException")
+        except ConfigurationException as e:
+            assert needle in str(e), e
+    assert stored("cz") == {"chunk_length_in_kb": "32", "class": lz4}, stored("cz")
     session.execute("INSERT INTO cz (k, v) VALUES (1, 'x')")
     assert session.execute("SELECT v FROM cz WHERE k = 1").one().v == "x"
     try:
@@ -962,6 +977,38 @@ def test_compression_option_round_trips(session):
         raise AssertionError("a non-map compression option should be refused")
     except SyntaxException as e:
         assert "compression" in str(e), e
+
+
+def test_distinct_static_only_and_frozen_rules(session):
+    session.execute("CREATE TABLE dr (a int, b text, x int, s text static, v int, fs frozen<set<int>>, "
+                    "fm frozen<map<int, text>>, PRIMARY KEY ((a, b), x))")
+    session.execute("INSERT INTO dr (a, b, x, s) VALUES (0, 'x', 1, 'sx')")
+    session.execute("INSERT INTO dr (a, b, x, s) VALUES (0, 'y', 1, 'sy')")
+    expect_invalid(lambda: session.execute("SELECT DISTINCT a FROM dr"),
+                   "SELECT DISTINCT queries must request all the partition key columns (missing b)")
+    expect_invalid(lambda: session.execute("SELECT DISTINCT s FROM dr"), "missing a, b")
+    assert sorted((r.a, r.b, r.s) for r in session.execute("SELECT DISTINCT a, b, s FROM dr")) == [
+        (0, "x", "sx"), (0, "y", "sy")]
+    # A statement changing only static columns names no row.
+    for q, what in [
+        ("UPDATE dr SET s = 'z' WHERE a = 0 AND b = 'x' AND x = 1", "UPDATE"),
+        ("DELETE s FROM dr WHERE a = 0 AND b = 'x' AND x = 1", "DELETE"),
+    ]:
+        expect_invalid(lambda: session.execute(q),
+                       f"Invalid restrictions on clustering columns since the {what} statement modifies only static columns")
+    session.execute("UPDATE dr SET s = 'z' WHERE a = 0 AND b = 'x'")
+    assert session.execute("SELECT s FROM dr WHERE a = 0 AND b = 'x'").one().s == "z"
+    # A frozen collection is one value: element operations name it as such.
+    for q in [
+        "UPDATE dr SET fs = fs - {1} WHERE a = 0 AND b = 'x' AND x = 1",
+        "UPDATE dr SET fs = fs + {1} WHERE a = 0 AND b = 'x' AND x = 1",
+        "UPDATE dr SET fm[1] = 'a' WHERE a = 0 AND b = 'x' AND x = 1",
+    ]:
+        expect_invalid(lambda: session.execute(q), "for frozen collection column")
+    expect_invalid(lambda: session.execute("DELETE fs[1] FROM dr WHERE a = 0 AND b = 'x' AND x = 1"),
+                   "Invalid deletion operation for frozen collection column fs")
+    expect_invalid(lambda: session.execute("UPDATE dr SET v = v - {1} WHERE a = 0 AND b = 'x' AND x = 1"),
+                   "for non collection column v")
 
 
 def main():

@@ -135,6 +135,24 @@ fn plan(table: &Table, sel: &Select) -> QueryResult<Plan> {
         };
         outs.push((out, s.alias.clone().unwrap_or(name), ty));
     }
+    if sel.distinct && !sel.selectors.is_empty() {
+        let missing: Vec<&str> = table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                c.kind == ColumnKind::PartitionKey
+                    && !outs.iter().any(|(o, _, _)| matches!(o, Out::Column(j) if j == i))
+            })
+            .map(|(_, c)| c.name.as_str())
+            .collect();
+        if !missing.is_empty() && !outs.iter().any(|(o, _, _)| matches!(o, Out::Count(_))) {
+            return Err(QueryError::Invalid(format!(
+                "SELECT DISTINCT queries must request all the partition key columns (missing {})",
+                missing.join(", ")
+            )));
+        }
+    }
     let count = outs.iter().any(|(o, _, _)| matches!(o, Out::Count(_)));
     if count && outs.len() > 1 {
         return Err(QueryError::Invalid("count() cannot be selected together with other columns".into()));

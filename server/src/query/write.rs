@@ -340,6 +340,17 @@ fn check_key_complete(table: &Table, r: &Restrictions, what: &str, rows: bool) -
     Ok(())
 }
 
+/// A statement that changes only static columns names no row: it may not restrict clustering
+/// columns.
+fn check_static_only(r: &Restrictions, what: &str, only_static: bool) -> QueryResult<()> {
+    if only_static && (!r.clustering_eq.is_empty() || r.clustering_range.is_some()) {
+        return Err(QueryError::Invalid(format!(
+            "Invalid restrictions on clustering columns since the {what} statement modifies only static columns"
+        )));
+    }
+    Ok(())
+}
+
 /// The clustering keys of every row an UPDATE or DELETE names.
 fn row_keys(table: &Table, r: &Restrictions) -> QueryResult<Vec<Bytes>> {
     let mut combos: Vec<Vec<Bytes>> = vec![Vec::new()];
@@ -470,6 +481,7 @@ pub fn update(
         table.column(name).is_some_and(|c| c.kind == ColumnKind::Static)
     });
     check_key_complete(table, &r, "UPDATE", !only_static)?;
+    check_static_only(&r, "UPDATE", only_static)?;
     let mut row = Row::default();
     let mut static_row = Row::default();
     let mut list_ops: Vec<ListOp> = Vec::new();
@@ -564,6 +576,14 @@ fn build(
     Ok(m)
 }
 
+/// Why an element operation `op` (such as `c = c - ?`) does not apply to `c`: a frozen
+/// collection is one value, anything else is no collection at all.
+fn not_elementwise(c: &Column, op: &str, otherwise: &str) -> QueryError {
+    let frozen_collection = matches!(&c.ty, CqlType::Frozen(t) if t.is_multi_cell());
+    let kind = if frozen_collection { "frozen collection" } else { otherwise };
+    QueryError::Invalid(format!("Invalid operation ({op}) for {kind} column {}", c.name))
+}
+
 fn assign(
     row: &mut Row,
     c: &Column,
@@ -576,10 +596,8 @@ fn assign(
         Assignment::Set { value, .. } => set_column(row, c, bind(value, &c.ty, params)?, wt),
         Assignment::Add { value, .. } | Assignment::Prepend { value, .. } => {
             if !c.ty.is_multi_cell() {
-                return Err(QueryError::Invalid(format!(
-                    "Invalid operation ({} = {} + ?) for non counter column {}",
-                    c.name, c.name, c.name
-                )));
+                let op = format!("{0} = {0} + ?", c.name);
+                return Err(not_elementwise(c, &op, "non counter"));
             }
             if matches!(a, Assignment::Prepend { .. }) && !matches!(c.ty, CqlType::List(_)) {
                 return Err(QueryError::Invalid(format!(
@@ -623,10 +641,7 @@ fn assign(
             }
             // Resolved against the current list by `list_op`.
             CqlType::List(_) => Ok(()),
-            _ => Err(QueryError::Invalid(format!(
-                "Invalid operation ({0} = {0} - ?) for non collection column {0}",
-                c.name
-            ))),
+            _ => Err(not_elementwise(c, &format!("{0} = {0} - ?", c.name), "non collection")),
         },
         Assignment::SetElement { key, value, .. } => match &c.ty {
             CqlType::Map(kt, vt) => {
@@ -642,10 +657,7 @@ fn assign(
             }
             // Resolved against the current list by `list_op` (an unset value changes nothing).
             CqlType::List(_) => Ok(()),
-            _ => Err(QueryError::Invalid(format!(
-                "Invalid operation ({}[?] = ?) for non map column {}",
-                c.name, c.name
-            ))),
+            _ => Err(not_elementwise(c, &format!("{}[?] = ?", c.name), "non map")),
         },
     }
 }
@@ -693,6 +705,7 @@ pub fn delete(
         };
         table.column(name).is_some_and(|c| c.kind == ColumnKind::Static)
     });
+    check_static_only(&r, "DELETE", only_static)?;
     if !only_static && !r.selects_whole_rows(table) {
         return Err(QueryError::Invalid("Range deletions are not supported for specific columns".into()));
     }
@@ -731,6 +744,11 @@ pub fn delete(
                         is_static: c.kind == ColumnKind::Static,
                         kind: ListOpKind::DeleteIndex(i),
                     });
+                }
+                _ if matches!(&c.ty, CqlType::Frozen(t) if t.is_multi_cell()) => {
+                    return Err(QueryError::Invalid(format!(
+                        "Invalid deletion operation for frozen collection column {name}"
+                    )));
                 }
                 _ => {
                     return Err(QueryError::Invalid(format!(

@@ -206,13 +206,76 @@ fn table_options(options: &[(String, Term)], mut o: TableOptions) -> QueryResult
                 m.entry("max_threshold".into()).or_insert_with(|| "32".into());
                 o.compaction = m;
             }
-            "compression" => o.compression = option_map(name, value)?,
+            "compression" => o.compression = compression_options(option_map(name, value)?)?,
             "caching" => o.caching = option_map(name, value)?,
             other if IGNORED_TABLE_OPTIONS.contains(&other) => {}
             other => return Err(QueryError::Syntax(format!("Unknown property '{other}'"))),
         }
     }
     Ok(o)
+}
+
+/// The `compression` option, checked and normalised as Cassandra does (full class name,
+/// the pre-3.0 names `sstable_compression` and `chunk_length_kb` accepted). SSTables are
+/// LZ4-compressed, so LZ4Compressor is the one class accepted; others are refused by name
+/// rather than stored and ignored.
+fn compression_options(
+    m: std::collections::BTreeMap<String, String>,
+) -> QueryResult<std::collections::BTreeMap<String, String>> {
+    let config = |m: String| QueryError::Config(m);
+    let mut out = std::collections::BTreeMap::new();
+    let mut class = None;
+    let mut chunk = None;
+    for (k, v) in &m {
+        match k.as_str() {
+            "class" | "sstable_compression" => {
+                if class.replace(v).is_some() {
+                    return Err(config(
+                        "The 'sstable_compression' option must not be used if the compression algorithm is already specified by the 'class' option".into(),
+                    ));
+                }
+            }
+            "chunk_length_in_kb" | "chunk_length_kb" => {
+                if chunk.replace(v).is_some() {
+                    return Err(config(
+                        "The 'chunk_length_kb' option must not be used if the chunk length is already specified by the 'chunk_length_in_kb' option".into(),
+                    ));
+                }
+            }
+            "enabled" => match v.to_ascii_lowercase().as_str() {
+                "true" => {}
+                "false" => {
+                    return Err(config(
+                        "compression cannot be disabled: SSTables are always LZ4-compressed".into(),
+                    ));
+                }
+                _ => return Err(config(format!("Invalid value '{v}' for the compression option 'enabled'"))),
+            },
+            "crc_check_chance" => {
+                let c: f64 = v.parse().map_err(|_| config(format!("Invalid crc_check_chance '{v}'")))?;
+                if !(0.0..=1.0).contains(&c) {
+                    return Err(config(format!("crc_check_chance should be between 0.0 and 1.0, got {v}")));
+                }
+                out.insert(k.clone(), v.clone());
+            }
+            other => return Err(config(format!("Unknown compression options: ({other})"))),
+        }
+    }
+    let class = class.map_or("LZ4Compressor", String::as_str);
+    let short = class.strip_prefix("org.apache.cassandra.io.compress.").unwrap_or(class);
+    if short != "LZ4Compressor" {
+        return Err(config(format!(
+            "compression class {class} is not supported; SSTables are compressed with LZ4Compressor"
+        )));
+    }
+    out.insert("class".into(), "org.apache.cassandra.io.compress.LZ4Compressor".into());
+    let chunk = chunk.map_or("64", String::as_str);
+    // The storage engine's chunk sizes: 4 KiB to 1 MiB.
+    if !chunk.parse::<u32>().is_ok_and(|kb| kb.is_power_of_two() && (4..=1024).contains(&kb)) {
+        return Err(config(format!("chunk_length_in_kb must be a power of 2 from 4 to 1024, got '{chunk}'")));
+    }
+    out.insert("chunk_length_in_kb".into(), chunk.to_string());
+    Ok(out)
 }
 
 fn check_type_allowed(column: &str, ty: &CqlType, in_key: bool) -> QueryResult<()> {
