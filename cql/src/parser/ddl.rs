@@ -13,7 +13,8 @@ use nom::Parser;
 use super::lexer::Kind;
 use super::qualified_name;
 use super::stream::{
-    Expect, FatalKind, In, PResult, fatal_at, flag, ident, is_reserved, kw, kw_any, parens1, sym, unsupported,
+    Expect, FatalKind, In, PResult, fatal_at, flag, ident, is_reserved, kw, kw_any, parens1, sym,
+    unsupported, unsupported_plural,
 };
 use super::terms::constant;
 use super::types::cql_type;
@@ -89,9 +90,7 @@ fn create_keyspace(i: In<'_>) -> PResult<'_, Statement> {
 
 /// After `ALTER KEYSPACE`: `ks WITH options`.
 fn alter_keyspace(i: In<'_>) -> PResult<'_, Statement> {
-    if i.at_kw("IF") && i.at_kw_n(1, "EXISTS") {
-        return unsupported(i.offset(), "ALTER KEYSPACE IF EXISTS");
-    }
+    if_exists_unsupported(i, i.offset(), &["IF", "EXISTS"], "ALTER KEYSPACE IF EXISTS")?;
     let (i, (name, _, options)) = (ident, kw("WITH"), properties).parse(i)?;
     Ok((i, Statement::AlterKeyspace { name, options }))
 }
@@ -246,7 +245,7 @@ fn column_def(i: In<'_>) -> PResult<'_, ColumnDef> {
         return unsupported(i.offset(), "column masking (MASKED WITH)");
     }
     if i.at_kw("CHECK") {
-        return unsupported(i.offset(), "column constraints (CHECK)");
+        return unsupported_plural(i.offset(), "column constraints (CHECK)");
     }
     Ok((i, ColumnDef { name, ty, is_static }))
 }
@@ -275,17 +274,12 @@ fn table_property<'a>(i: In<'a>, table: &mut CreateTable) -> PResult<'a, ()> {
 
 /// After `ALTER TABLE`: `t ADD ... | DROP ... | RENAME ... | WITH ...`.
 fn alter_table(i: In<'_>) -> PResult<'_, Statement> {
-    if i.at_kw("IF") && i.at_kw_n(1, "EXISTS") {
-        return unsupported(i.offset(), "ALTER TABLE IF EXISTS");
-    }
+    if_exists_unsupported(i, i.offset(), &["IF", "EXISTS"], "ALTER TABLE IF EXISTS")?;
     let (i, table) = qualified_name(i)?;
     let offset = i.offset();
-    let if_exists = i.at_kw_n(1, "IF");
     let (i, op) = if i.at_kw("ADD") {
-        if if_exists {
-            return unsupported(offset, "ALTER TABLE ADD IF NOT EXISTS");
-        }
         let i = i.skip(1);
+        if_exists_unsupported(i, offset, &["IF", "NOT", "EXISTS"], "ALTER TABLE ADD IF NOT EXISTS")?;
         if i.at_sym("(") {
             let (i, defs) = parens1(column_def).parse(i)?;
             (i, AlterTableOp::Add(defs))
@@ -297,10 +291,8 @@ fn alter_table(i: In<'_>) -> PResult<'_, Statement> {
         if i.at_kw_n(1, "COMPACT") && i.at_kw_n(2, "STORAGE") {
             return unsupported(offset, "DROP COMPACT STORAGE");
         }
-        if if_exists {
-            return unsupported(offset, "ALTER TABLE DROP IF EXISTS");
-        }
         let i = i.skip(1);
+        if_exists_unsupported(i, offset, &["IF", "EXISTS"], "ALTER TABLE DROP IF EXISTS")?;
         let (i, columns) =
             if i.at_sym("(") { parens1(ident).parse(i)? } else { ident(i).map(|(i, c)| (i, vec![c]))? };
         if i.at_kw("USING") {
@@ -308,11 +300,10 @@ fn alter_table(i: In<'_>) -> PResult<'_, Statement> {
         }
         (i, AlterTableOp::Drop(columns))
     } else if i.at_kw("RENAME") {
-        if if_exists {
-            return unsupported(offset, "ALTER TABLE RENAME IF EXISTS");
-        }
+        let i = i.skip(1);
+        if_exists_unsupported(i, offset, &["IF", "EXISTS"], "ALTER TABLE RENAME IF EXISTS")?;
         let rename = |j| (ident, kw("TO"), ident).map(|(from, _, to)| (from, to)).parse(j);
-        let (mut i, first) = rename(i.skip(1))?;
+        let (mut i, first) = rename(i)?;
         let mut renames = vec![first];
         while i.at_kw("AND") {
             let (j, r) = rename(i.skip(1))?;
@@ -329,4 +320,23 @@ fn alter_table(i: In<'_>) -> PResult<'_, Statement> {
         return i.fail_any(&["ADD", "DROP", "RENAME", "WITH"].map(Expect::Token));
     };
     Ok((i, Statement::AlterTable { table, op }))
+}
+
+/// At `IF`: rejects the whole `words` (`IF [NOT] EXISTS`) as the unsupported `what`, reported
+/// at byte `start`, or fails at the first word that differs (`IF` is reserved, so nothing
+/// else can start with it). Elsewhere it does nothing.
+fn if_exists_unsupported<'a>(
+    i: In<'a>,
+    start: usize,
+    words: &'static [&'static str],
+    what: &str,
+) -> PResult<'a, ()> {
+    if !i.at_kw("IF") {
+        return Ok((i, ()));
+    }
+    let mut j = i;
+    for w in words {
+        j = kw(w)(j)?.0;
+    }
+    unsupported(start, what)
 }

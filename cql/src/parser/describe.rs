@@ -1,17 +1,19 @@
 //! DESCRIBE / DESC (`Parser.g`'s `describeStatement`), answered by the server: KEYSPACES,
 //! TABLES, TYPES, FUNCTIONS, AGGREGATES, CLUSTER, [FULL] SCHEMA, [ONLY] KEYSPACE [ks],
 //! TABLE t, TYPE t, or a bare `[ks.]name`. DESCRIBE of an index, view, function or aggregate,
-//! and `WITH INTERNALS`, are unsupported.
+//! and `WITH INTERNALS`, are unsupported. `TYPE`, `FUNCTION` and `AGGREGATE` need a name
+//! after them: alone they are a mismatch, not the name of a table.
 
 use super::qualified_name;
-use super::stream::{In, PResult, ident, ident_of, kw_any, unsupported};
+use super::stream::{In, PResult, ident, kw_any, unsupported};
 use crate::ast::{Describe, Statement};
 
 /// `DESCRIBE ...`
 pub(crate) fn describe(i: In<'_>) -> PResult<'_, Statement> {
     let (i, _) = kw_any(&["DESCRIBE", "DESC"])(i)?;
     let offset = i.offset();
-    let named = |n: usize| i.peek_at(n).and_then(ident_of).is_some();
+    // `TYPE x`, not `type.x` (a keyspace called "type"); without a name it is a mismatch.
+    let kind = |k: &str| i.at_kw(k) && !i.at_sym_n(1, ".");
     let (i, d) = if i.at_kw("CLUSTER") {
         (i.skip(1), Describe::Cluster)
     } else if i.at_kw("SCHEMA") {
@@ -38,16 +40,18 @@ pub(crate) fn describe(i: In<'_>) -> PResult<'_, Statement> {
         return unsupported(offset, "DESCRIBE MATERIALIZED VIEW");
     } else if i.at_kw("TYPES") {
         (i.skip(1), Describe::Types)
-    } else if i.at_kw("TYPE") && named(1) {
+    } else if kind("TYPE") {
         let (i, t) = qualified_name(i.skip(1))?;
         (i, Describe::Type(t))
     } else if i.at_kw("FUNCTIONS") {
         (i.skip(1), Describe::Functions)
-    } else if i.at_kw("FUNCTION") && named(1) {
+    } else if kind("FUNCTION") {
+        ident(i.skip(1))?;
         return unsupported(offset, "DESCRIBE FUNCTION");
     } else if i.at_kw("AGGREGATES") {
         (i.skip(1), Describe::Aggregates)
-    } else if i.at_kw("AGGREGATE") && named(1) {
+    } else if kind("AGGREGATE") {
+        ident(i.skip(1))?;
         return unsupported(offset, "DESCRIBE AGGREGATE");
     } else {
         let (i, name) = qualified_name(i)?;

@@ -12,7 +12,7 @@ use super::lexer::Kind;
 use super::relations::where_clause;
 use super::stream::{
     Expect, FatalKind, In, PResult, fatal_at, flag, ident, ident_of, kw, kw_any, list1, maybe, parens1, sym,
-    unsupported,
+    unsupported, unsupported_plural,
 };
 use super::terms::{function_call_ahead, int_value, marker, reject_arithmetic, simple_term, term};
 use super::{qualified_name, statement_keyword};
@@ -112,13 +112,13 @@ pub(crate) fn update(i: In<'_>) -> PResult<'_, Statement> {
     let (i, _) = kw("SET")(i)?;
     let (i, assignments) = list1(",", assignment).parse(i)?;
     let (i, where_clause) = where_clause(i)?;
-    let (i, if_exists) = if_exists(i, "conditional updates on columns (IF col = ...) are not supported")?;
+    let (i, if_exists) = if_exists(i)?;
     let using = using.unwrap_or_default();
     Ok((i, Statement::Update(Update { table, using, assignments, where_clause, if_exists })))
 }
 
-/// `[IF EXISTS]` after a WHERE clause; `IF col ...` is unsupported with `message`.
-fn if_exists<'a>(i: In<'a>, message: &str) -> PResult<'a, bool> {
+/// `[IF EXISTS]` after a WHERE clause; `IF col ...` is unsupported.
+fn if_exists(i: In<'_>) -> PResult<'_, bool> {
     if !i.at_kw("IF") {
         return Ok((i, false));
     }
@@ -127,7 +127,7 @@ fn if_exists<'a>(i: In<'a>, message: &str) -> PResult<'a, bool> {
         return Ok((j.skip(1), true));
     }
     if j.peek().and_then(ident_of).is_some() {
-        return fatal_at(i.offset(), FatalKind::Unsupported, message);
+        return unsupported_plural(i.offset(), "conditions on columns (IF col = ...)");
     }
     let (j, _) = kw("EXISTS")(j)?;
     Ok((j, true))
@@ -193,7 +193,7 @@ pub(crate) fn delete(i: In<'_>) -> PResult<'_, Statement> {
     let (i, (_, table)) = (kw("FROM"), qualified_name).parse(i)?;
     let (i, using) = maybe(|j| using_clause(j, false)).parse(i)?;
     let (i, where_clause) = where_clause(i)?;
-    let (i, if_exists) = if_exists(i, "LWT conditions on columns are not supported")?;
+    let (i, if_exists) = if_exists(i)?;
     let using = using.unwrap_or_default();
     Ok((i, Statement::Delete(Delete { table, targets, using, where_clause, if_exists })))
 }
@@ -213,15 +213,12 @@ fn delete_target(i: In<'_>) -> PResult<'_, DeleteTarget> {
 
 /// `BEGIN [UNLOGGED|COUNTER] BATCH [USING ...] stmt; ... APPLY BATCH`
 pub(crate) fn batch(i: In<'_>) -> PResult<'_, Statement> {
-    let (i, _) = kw("BEGIN")(i)?;
-    let (i, kind) = if i.at_kw("UNLOGGED") {
-        (i.skip(1), BatchKind::Unlogged)
-    } else if i.at_kw("COUNTER") {
-        (i.skip(1), BatchKind::Counter)
-    } else {
-        (i, BatchKind::Logged)
+    let (i, (_, first)) = (kw("BEGIN"), kw_any(&["UNLOGGED", "COUNTER", "BATCH"])).parse(i)?;
+    let (i, kind) = match first.text.to_ascii_uppercase().as_str() {
+        "UNLOGGED" => (kw("BATCH")(i)?.0, BatchKind::Unlogged),
+        "COUNTER" => (kw("BATCH")(i)?.0, BatchKind::Counter),
+        _ => (i, BatchKind::Logged),
     };
-    let (i, _) = kw("BATCH")(i)?;
     let (mut i, using) = maybe(|j| using_clause(j, true)).parse(i)?;
     let mut statements = Vec::new();
     while !i.at_kw("APPLY") {

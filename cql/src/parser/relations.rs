@@ -11,6 +11,9 @@ use super::stream::{Expect, In, PResult, ident, ident_of, kw, parens1, sym, unsu
 use super::terms::{marker, term};
 use crate::ast::{Operator, Relation, RelationLhs, Term};
 
+/// What `IN` takes, for the error message.
+const IN_VALUES: Expect = Expect::Class("a parenthesised list or bind marker");
+
 /// `WHERE relation AND relation ...`
 pub(crate) fn where_clause(i: In<'_>) -> PResult<'_, Vec<Relation>> {
     let (i, _) = kw("WHERE")(i)?;
@@ -137,8 +140,10 @@ fn tuple_relation(i: In<'_>) -> PResult<'_, Relation> {
         } else if i.at_sym("(") {
             let (i, items) = parens1(tuple_or_marker).parse(i)?;
             (i, Term::List(items))
-        } else {
+        } else if i.at_sym("?") || i.at_sym(":") {
             marker(i)?
+        } else {
+            return i.fail(IN_VALUES);
         };
         return Ok((i, Relation { lhs, op: Operator::In, rhs }));
     }
@@ -168,7 +173,7 @@ fn in_values(i: In<'_>) -> PResult<'_, Term> {
         return marker(i);
     }
     if !i.at_sym("(") {
-        return i.fail(Expect::Class("a parenthesised list or bind marker"));
+        return i.fail(IN_VALUES);
     }
     let (i, items) = parens1(term).parse(i)?;
     Ok((i, Term::List(items)))

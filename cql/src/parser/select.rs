@@ -13,7 +13,9 @@ use super::dml::consistency_level;
 use super::lexer::{Kind, Token};
 use super::qualified_name;
 use super::relations::where_clause;
-use super::stream::{Expect, In, PResult, flag, ident, ident_of, kw, list1, maybe, sym, unsupported};
+use super::stream::{
+    Expect, In, PResult, flag, ident, ident_of, kw, list1, maybe, sym, unsupported, unsupported_plural,
+};
 use super::terms::{constant, function_call_ahead, function_name, int_value, literal_of, marker, term};
 use crate::ast::{Literal, Order, Select, Selector, SelectorExpr, Statement, Term};
 
@@ -126,7 +128,7 @@ fn atom(i: In<'_>) -> PResult<'_, SelectorExpr> {
     if call && (is_word(Some(t), "writetime") || is_word(Some(t), "ttl")) {
         let (j, (_, column)) = (sym("("), ident).parse(i.skip(1))?;
         if j.at_sym(".") || j.at_sym("[") {
-            return unsupported(j.offset(), "WRITETIME and TTL of a field or element");
+            return unsupported_plural(j.offset(), "WRITETIME and TTL of a field or element");
         }
         let (j, _) = sym(")")(j)?;
         let expr = match is_word(Some(t), "ttl") {
@@ -167,7 +169,9 @@ fn atom(i: In<'_>) -> PResult<'_, SelectorExpr> {
                 constant(i).map(|(i, c)| (i, SelectorExpr::Term(Term::Literal(c))))
             }
             "-" => unsupported(t.offset, "arithmetic in selectors (+, -, *, /, %)"),
-            "(" => unsupported(t.offset, "parenthesised selectors, tuples and type hints in selectors"),
+            "(" => {
+                unsupported_plural(t.offset, "parenthesised selectors, tuples and type hints in selectors")
+            }
             _ => i.fail(Expect::Class("a selector")),
         },
         Kind::Word if t.text.eq_ignore_ascii_case("null") => {

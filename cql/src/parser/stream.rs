@@ -229,6 +229,11 @@ pub(crate) fn unsupported<'a, T>(offset: usize, what: &str) -> PResult<'a, T> {
     fatal_at(offset, FatalKind::Unsupported, format!("{what} is not supported"))
 }
 
+/// `Unsupported` at a byte offset for a plural `what`: "`what` are not supported".
+pub(crate) fn unsupported_plural<'a, T>(offset: usize, what: &str) -> PResult<'a, T> {
+    fatal_at(offset, FatalKind::Unsupported, format!("{what} are not supported"))
+}
+
 fn is_kw(t: &Token<'_>, k: &str) -> bool {
     t.kind == Kind::Word && t.text.eq_ignore_ascii_case(k)
 }
@@ -241,11 +246,16 @@ pub(crate) fn kw<'a>(k: &'static str) -> impl Fn(In<'a>) -> PResult<'a, &'a Toke
     }
 }
 
-/// Any of the keywords `ks` (synonyms such as `TABLE` / `COLUMNFAMILY`); expects the first.
+/// Any of the keywords `ks`; a mismatch expects every one of them (`'ASC' or 'DESC'`).
 pub(crate) fn kw_any<'a>(ks: &'static [&'static str]) -> impl Fn(In<'a>) -> PResult<'a, &'a Token<'a>> {
     move |i: In<'a>| match i.peek() {
         Some(t) if ks.iter().any(|k| is_kw(t, k)) => Ok((i.skip(1), t)),
-        _ => i.fail(Expect::Token(ks.first().copied().unwrap_or("?"))),
+        _ => {
+            for k in ks {
+                i.ctx.record(i.pos, Expect::Token(k));
+            }
+            Err(Err::Error(PError::Mismatch))
+        }
     }
 }
 

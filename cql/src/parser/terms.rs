@@ -207,19 +207,59 @@ fn brace_literal(i: In<'_>) -> PResult<'_, Term> {
 
 /// `(a, b)`, or a type cast `(int) x` (unsupported).
 fn paren_term(i: In<'_>) -> PResult<'_, Term> {
-    let cast = match i.peek_at(1) {
-        Some(t) if t.kind == Kind::Word => {
-            (super::types::native(t.text).is_some() && i.at_sym_n(2, ")"))
-                || (["list", "set", "map", "frozen", "tuple"].iter().any(|k| t.text.eq_ignore_ascii_case(k))
-                    && i.at_sym_n(2, "<"))
-        }
-        _ => false,
-    };
-    if cast {
+    if cast_ahead(i) {
         return unsupported(i.offset(), "a type cast ((type) value)");
     }
     let (i, items) = parens1(term).parse(i)?;
     Ok((i, Term::Tuple(items)))
+}
+
+/// True when a type cast `(type) value` starts here (at `(`): a native type, or any
+/// `word<...>` (collections, tuples, `frozen`, `vector`), in parentheses; or a `[ks.]name`
+/// (a user-defined type) in parentheses followed by the start of a term. A bare name needs
+/// that term, since `(name)` alone reads as a tuple (and then fails, a name not being a term).
+fn cast_ahead(i: In<'_>) -> bool {
+    let Some(t) = i.peek_at(1) else { return false };
+    let named = |t: &Token<'_>| ident_of(t).is_some() && !t.text.eq_ignore_ascii_case("null");
+    let (close, certain) = match &t.kind {
+        Kind::Word if super::types::native(t.text).is_some() => (2, true),
+        Kind::Word if !is_reserved(t.text) && i.at_sym_n(2, "<") => match closing_angle(i, 2) {
+            Some(n) => (n + 1, true),
+            None => return false,
+        },
+        _ if named(t) && i.at_sym_n(2, ".") && i.peek_at(3).is_some_and(named) => (4, false),
+        _ if named(t) => (2, false),
+        _ => return false,
+    };
+    i.at_sym_n(close, ")") && (certain || i.peek_at(close + 1).is_some_and(starts_term))
+}
+
+/// The index of the `>` closing the `<` at token `open`, if it closes before any parenthesis.
+fn closing_angle(i: In<'_>, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for n in open.. {
+        let t = i.peek_at(n)?;
+        if t.kind != Kind::Sym {
+            continue;
+        }
+        match t.text {
+            "<" => depth += 1,
+            ">" if depth == 1 => return Some(n),
+            ">" => depth -= 1,
+            "(" | ")" | ";" => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// True when `t` can begin a term.
+fn starts_term(t: &Token<'_>) -> bool {
+    match &t.kind {
+        Kind::Sym => matches!(t.text, "?" | ":" | "[" | "{" | "(" | "-"),
+        Kind::Word => !is_reserved(t.text) || matches!(literal_of(t), Ok(Some(_))),
+        _ => true,
+    }
 }
 
 /// True when `t` can name a function: an identifier, `token` or `count`, but not the words

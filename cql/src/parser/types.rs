@@ -5,14 +5,16 @@
 //! `frozen<x>` wraps a collection or tuple in [`CqlType::Frozen`]. Inside a frozen type or a
 //! tuple, nested collections are frozen too (`frozen<list<list<int>>>` holds
 //! `Frozen(List(..))` elements), as Cassandra freezes them; a non-frozen collection inside a
-//! non-frozen one, or a counter inside a collection, is invalid. User-defined, custom
+//! non-frozen one, or a counter inside a collection or tuple, is invalid. User-defined, custom
 //! (`'class'`) and vector types are unsupported.
 
 use nom::Parser;
 use nom::sequence::delimited;
 
 use super::lexer::Kind;
-use super::stream::{Expect, FatalKind, In, PResult, fatal_at, ident, is_reserved, sym, unsupported};
+use super::stream::{
+    Expect, FatalKind, In, PResult, fatal_at, ident, ident_of, is_reserved, sym, unsupported,
+};
 use crate::types::CqlType;
 
 const TYPE: Expect = Expect::Class("a type");
@@ -95,17 +97,19 @@ fn ty(i: In<'_>, frozen: bool) -> PResult<'_, CqlType> {
             Ok((j, CqlType::Map(key, value)))
         }
         "tuple" if generic => {
-            let (mut j, first) = ty(i.skip(2), true)?;
-            let mut items = vec![freeze(first)];
+            let (mut j, first) = tuple_item(i.skip(2))?;
+            let mut items = vec![first];
             while j.at_sym(",") {
-                let (k, item) = ty(j.skip(1), true)?;
-                items.push(freeze(item));
+                let (k, item) = tuple_item(j.skip(1))?;
+                items.push(item);
                 j = k;
             }
             let (j, _) = sym(">")(j)?;
             Ok((j, CqlType::Tuple(items)))
         }
         "vector" if generic => unsupported(t.offset, "the vector type"),
+        // These take their element types; without `<` they are not a user-defined type.
+        "frozen" | "list" | "set" | "map" | "tuple" | "vector" => i.skip(1).fail(Expect::Token("<")),
         _ if !is_reserved(&word) => user_type(i),
         _ => i.fail(TYPE),
     }
@@ -129,16 +133,29 @@ fn element(i: In<'_>, frozen: bool) -> PResult<'_, Box<CqlType>> {
     Ok((j, Box::new(freeze(elem))))
 }
 
-/// `[ks.]name`: a user-defined type, which Tessera does not support.
+/// A tuple's item type: frozen, and never a counter.
+fn tuple_item(i: In<'_>) -> PResult<'_, CqlType> {
+    let offset = i.offset();
+    let (j, item) = ty(i, true)?;
+    if item.unfrozen() == &CqlType::Counter {
+        return fatal_at(offset, FatalKind::Invalid, "counters are not allowed inside tuples");
+    }
+    Ok((j, freeze(item)))
+}
+
+/// `[ks.]name`: a user-defined type, which Tessera does not support. After `ks.` a type name
+/// must follow.
 fn user_type(i: In<'_>) -> PResult<'_, CqlType> {
     let offset = i.offset();
     let (j, first) = ident(i)?;
-    let name = match j.at_sym(".") {
-        true => match ident(j.skip(1)) {
-            Ok((_, name)) => format!("{first}.{name}"),
-            Err(_) => first,
-        },
-        false => first,
+    let name = if j.at_sym(".") {
+        let j = j.skip(1);
+        match j.peek().and_then(ident_of) {
+            Some(name) => format!("{first}.{name}"),
+            None => return j.fail(Expect::Class("a type name")),
+        }
+    } else {
+        first
     };
     unsupported(offset, &format!("the user-defined type '{name}'"))
 }

@@ -85,9 +85,9 @@ fn unsupported_clauses_are_named_where_they_appear() {
         (
             "CREATE TABLE t (k int PRIMARY KEY, v int CHECK v > 0)",
             42,
-            "column constraints (CHECK) is not supported",
+            "column constraints (CHECK) are not supported",
         ),
-        ("ALTER TABLE t ADD v int CHECK v > 0", 25, "column constraints (CHECK) is not supported"),
+        ("ALTER TABLE t ADD v int CHECK v > 0", 25, "column constraints (CHECK) are not supported"),
         (
             "ALTER TABLE t ALTER v TYPE blob",
             15,
@@ -114,12 +114,12 @@ fn unsupported_clauses_are_named_where_they_appear() {
         ("SELECT a + 1 FROM t", 10, "arithmetic in selectors (+, -, *, /, %) is not supported"),
         ("SELECT -a FROM t", 8, "arithmetic in selectors (+, -, *, /, %) is not supported"),
         ("SELECT m['k'] FROM t", 9, "field and element selection in selectors (c.f, c[k]) is not supported"),
-        ("SELECT writetime(a.f) FROM t", 19, "WRITETIME and TTL of a field or element is not supported"),
-        ("SELECT ttl(m['k']) FROM t", 13, "WRITETIME and TTL of a field or element is not supported"),
+        ("SELECT writetime(a.f) FROM t", 19, "WRITETIME and TTL of a field or element are not supported"),
+        ("SELECT ttl(m['k']) FROM t", 13, "WRITETIME and TTL of a field or element are not supported"),
         (
             "SELECT (int) a FROM t",
             8,
-            "parenthesised selectors, tuples and type hints in selectors is not supported",
+            "parenthesised selectors, tuples and type hints in selectors are not supported",
         ),
         ("SELECT * FROM t WHERE k = 1 + 2", 29, "arithmetic on terms (+, -, *, /, %) is not supported"),
         ("INSERT INTO t (k, v) VALUES (1, CAST(2 AS text))", 33, "CAST is not supported"),
@@ -143,6 +143,12 @@ fn unsupported_clauses_are_named_where_they_appear() {
         ),
         ("SELECT * FROM t ORDER BY v ANN OF [1.0, 2.0] LIMIT 1", 28, "ORDER BY ... ANN OF is not supported"),
         ("INSERT INTO t (k, v) VALUES (1, (int) 2)", 33, "a type cast ((type) value) is not supported"),
+        ("INSERT INTO t (k, v) VALUES (1, (address) 2)", 33, "a type cast ((type) value) is not supported"),
+        (
+            "INSERT INTO t (k, v) VALUES (1, (vector<float, 2>) [1.0, 2.0])",
+            33,
+            "a type cast ((type) value) is not supported",
+        ),
         (
             "INSERT INTO t (k, v) VALUES (1, {street: 'x'})",
             33,
@@ -156,9 +162,9 @@ fn unsupported_clauses_are_named_where_they_appear() {
         (
             "UPDATE t SET v = 1 WHERE k = 1 IF v = 0",
             32,
-            "conditional updates on columns (IF col = ...) are not supported",
+            "conditions on columns (IF col = ...) are not supported",
         ),
-        ("DELETE FROM t WHERE k = 1 IF v = 0", 27, "LWT conditions on columns are not supported"),
+        ("DELETE FROM t WHERE k = 1 IF v = 0", 27, "conditions on columns (IF col = ...) are not supported"),
         ("DELETE a.f FROM t WHERE k = 1", 9, "deleting a user-defined type field (c.field) is not supported"),
         ("DESCRIBE INDEX i", 10, "DESCRIBE INDEX is not supported"),
         ("DESCRIBE MATERIALIZED VIEW v", 10, "DESCRIBE MATERIALIZED VIEW is not supported"),
@@ -179,7 +185,7 @@ fn syntax_errors_name_what_was_found() {
         (
             "SELEC * FROM t",
             1,
-            "mismatched input 'SELEC' expecting one of 'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'BEGIN', 'USE', 'TRUNCATE', 'CREATE', 'ALTER', 'DROP', 'DESCRIBE'",
+            "mismatched input 'SELEC' expecting one of 'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'BEGIN', 'USE', 'TRUNCATE', 'CREATE', 'ALTER', 'DROP', 'DESCRIBE', 'DESC'",
         ),
         ("SELECT * FROM t WHERE", 22, "unexpected end of input, expecting identifier"),
         ("SELECT * FROM t WHERE a = 1 LIMT 5", 29, "mismatched input 'LIMT' expecting end of input"),
@@ -213,7 +219,7 @@ fn syntax_errors_name_what_was_found() {
         (
             "CREATE TABLE t (k int PRIMARY KEY) WITH CLUSTERING ORDER BY (c)",
             63,
-            "mismatched input ')' expecting 'ASC'",
+            "mismatched input ')' expecting 'ASC' or 'DESC'",
         ),
         (
             "UPDATE t SET v = w + 1 WHERE k = 1",
@@ -250,7 +256,7 @@ fn syntax_errors_name_what_was_found() {
         (
             "",
             1,
-            "unexpected end of input, expecting one of 'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'BEGIN', 'USE', 'TRUNCATE', 'CREATE', 'ALTER', 'DROP', 'DESCRIBE'",
+            "unexpected end of input, expecting one of 'SELECT', 'INSERT', 'UPDATE', 'DELETE', 'BEGIN', 'USE', 'TRUNCATE', 'CREATE', 'ALTER', 'DROP', 'DESCRIBE', 'DESC'",
         ),
         (
             "CREATE TABLE t (k frozen<int> PRIMARY KEY)",
@@ -303,6 +309,18 @@ fn invalid_types_and_batch_members() {
         parse_statement("CREATE TABLE t (k int PRIMARY KEY, l set<counter>)"),
         Err(Error::Invalid("counters are not allowed inside collections".into()))
     );
+    for ty in [
+        "tuple<counter>",
+        "tuple<int, counter>",
+        "frozen<tuple<text, counter>>",
+        "list<frozen<tuple<counter>>>",
+    ] {
+        assert_eq!(
+            parse_statement(&format!("CREATE TABLE t (k int PRIMARY KEY, v {ty})")),
+            Err(Error::Invalid("counters are not allowed inside tuples".into())),
+            "{ty}"
+        );
+    }
     assert_eq!(
         syntax_error("BEGIN BATCH CREATE TABLE t (k int PRIMARY KEY) APPLY BATCH"),
         (1, 13, "CREATE statements are not allowed in a batch (only INSERT, UPDATE and DELETE)".to_string())
@@ -348,6 +366,18 @@ fn mismatches_name_every_kind_of_expected_token() {
             28,
             "mismatched input '1' expecting a parenthesised list or bind marker",
         ),
+        (
+            "SELECT * FROM t WHERE (a, b) IN 1",
+            33,
+            "mismatched input '1' expecting a parenthesised list or bind marker",
+        ),
+        ("INSERT INTO t JSON '{}' DEFAULT FOO", 33, "mismatched input 'FOO' expecting 'NULL' or 'UNSET'"),
+        (
+            "BEGIN FOO BATCH APPLY BATCH",
+            7,
+            "mismatched input 'FOO' expecting one of 'UNLOGGED', 'COUNTER', 'BATCH'",
+        ),
+        ("BEGIN UNLOGGED APPLY BATCH", 16, "mismatched input 'APPLY' expecting 'BATCH'"),
         (
             "SELECT * FROM t WHERE token(k) IN (1)",
             32,
@@ -407,4 +437,93 @@ fn nesting_past_the_limit_is_named_where_it_happens() {
     assert_eq!(syntax_error(&text), (1, 8 + 2 * 64, message.clone()));
     let text = format!("CREATE TABLE t (k int PRIMARY KEY, v {}int{})", "list<".repeat(70), ">".repeat(70));
     assert_eq!(syntax_error(&text), (1, 38 + 5 * 64, message));
+}
+
+#[test]
+fn casts_to_any_type_are_named_as_casts() {
+    let message = "a type cast ((type) value) is not supported".to_string();
+    let values = [
+        "(int) 2",
+        "(text) 'a'",
+        "(address) 2",
+        "(address) {'street': 'x'}",
+        "(ks.address) ?",
+        "(\"Address\") :v",
+        "(address) -1",
+        "(address) f(1)",
+        "(address) (1, 2)",
+        "(frozen<address>) 2",
+        "(list<int>) [1]",
+        "(vector<float, 2>) [1.0, 2.0]",
+        "(map<text, frozen<list<int>>>) {}",
+    ];
+    for value in values {
+        let text = format!("INSERT INTO t (k, v) VALUES (1, {value})");
+        assert_eq!(unsupported_error(&text), (1, 33, message.clone()), "{text}");
+    }
+    let text = "SELECT * FROM t WHERE k = (address) 1";
+    assert_eq!(unsupported_error(text), (1, 27, message.clone()));
+    let text = "SELECT * FROM t WHERE (a, b) IN ((1, (address) 2))";
+    assert_eq!(unsupported_error(text), (1, 38, message));
+    // A parenthesised name not followed by a value is a tuple, and a name is not a term.
+    let cases = [
+        ("INSERT INTO t (k, v) VALUES (1, (a))", 34, "mismatched input 'a' expecting a term"),
+        ("INSERT INTO t (k, v) VALUES (1, (a, 2))", 34, "mismatched input 'a' expecting a term"),
+        ("INSERT INTO t (k, v) VALUES ((a), 1)", 31, "mismatched input 'a' expecting a term"),
+    ];
+    for (text, column, message) in cases {
+        assert_eq!(syntax_error(text), (1, column, message.to_string()), "{text}");
+    }
+}
+
+#[test]
+fn if_exists_forms_fail_where_they_stop_matching() {
+    let cases = [
+        ("ALTER TABLE t ADD IF int", 22, "mismatched input 'int' expecting 'NOT'"),
+        ("ALTER TABLE t ADD IF NOT v int", 26, "mismatched input 'v' expecting 'EXISTS'"),
+        ("ALTER TABLE t DROP IF v", 23, "mismatched input 'v' expecting 'EXISTS'"),
+        ("ALTER TABLE t RENAME IF a TO b", 25, "mismatched input 'a' expecting 'EXISTS'"),
+        ("ALTER TABLE IF t ADD v int", 16, "mismatched input 't' expecting 'EXISTS'"),
+        ("ALTER KEYSPACE IF ks WITH durable_writes = true", 19, "mismatched input 'ks' expecting 'EXISTS'"),
+    ];
+    for (text, column, message) in cases {
+        assert_eq!(syntax_error(text), (1, column, message.to_string()), "{text}");
+    }
+}
+
+#[test]
+fn incomplete_types_are_syntax_errors() {
+    let cases = [
+        ("CREATE TABLE t (k int PRIMARY KEY, v ks.)", 41, "mismatched input ')' expecting a type name"),
+        ("CREATE TABLE t (k int PRIMARY KEY, v ks.5)", 41, "mismatched input '5' expecting a type name"),
+        ("CREATE TABLE t (k int PRIMARY KEY, v list)", 42, "mismatched input ')' expecting '<'"),
+        ("CREATE TABLE t (k int PRIMARY KEY, v set, w int)", 41, "mismatched input ',' expecting '<'"),
+        ("CREATE TABLE t (k int PRIMARY KEY, v map)", 41, "mismatched input ')' expecting '<'"),
+        ("CREATE TABLE t (k int PRIMARY KEY, v frozen)", 44, "mismatched input ')' expecting '<'"),
+        ("CREATE TABLE t (k int PRIMARY KEY, v tuple)", 43, "mismatched input ')' expecting '<'"),
+        ("CREATE TABLE t (k int PRIMARY KEY, v vector)", 44, "mismatched input ')' expecting '<'"),
+        ("ALTER TABLE t ADD v list", 25, "unexpected end of input, expecting '<'"),
+    ];
+    for (text, column, message) in cases {
+        assert_eq!(syntax_error(text), (1, column, message.to_string()), "{text}");
+    }
+    // A qualified user-defined type is still named as one.
+    assert_eq!(
+        unsupported_error("CREATE TABLE t (k int PRIMARY KEY, v ks.address)"),
+        (1, 38, "the user-defined type 'ks.address' is not supported".to_string())
+    );
+}
+
+#[test]
+fn describe_of_a_function_aggregate_or_type_needs_a_name() {
+    let cases = [
+        ("DESC FUNCTION", 14, "unexpected end of input, expecting identifier"),
+        ("DESC AGGREGATE", 15, "unexpected end of input, expecting identifier"),
+        ("DESC TYPE", 10, "unexpected end of input, expecting identifier"),
+        ("DESCRIBE TYPE;", 14, "mismatched input ';' expecting identifier"),
+        ("DESCRIBE FUNCTION 5", 19, "mismatched input '5' expecting identifier"),
+    ];
+    for (text, column, message) in cases {
+        assert_eq!(syntax_error(text), (1, column, message.to_string()), "{text}");
+    }
 }

@@ -238,4 +238,7 @@ fn describe_forms() {
     assert_eq!(d("DESCRIBE t"), Describe::Name(table("t")));
     assert_eq!(d("DESCRIBE ks.t"), Describe::Name(ks_table("ks", "t")));
     assert_eq!(d("DESCRIBE only"), Describe::Name(table("only")));
+    // A keyspace may be called "type": `type.t` is a name, not DESCRIBE TYPE.
+    assert_eq!(d("DESCRIBE type.t"), Describe::Name(ks_table("type", "t")));
+    assert_eq!(d("DESC function.f"), Describe::Name(ks_table("function", "f")));
 }

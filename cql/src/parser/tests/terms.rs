@@ -86,6 +86,20 @@ fn collections_and_tuples() {
 }
 
 #[test]
+fn parenthesised_terms_stay_tuples_beside_type_casts() {
+    // Words that could look like a type name in `(type) value` but are terms here.
+    assert_eq!(one("(null)"), Term::Tuple(vec![lit(Literal::Null)]));
+    assert_eq!(one("(NaN)"), Term::Tuple(vec![float("NaN")]));
+    assert_eq!(one("(true, 1)"), Term::Tuple(vec![boolean(true), int("1")]));
+    assert_eq!(one("(now())"), Term::Tuple(vec![func("now", vec![])]));
+    assert_eq!(one("(ks.f(1))"), Term::Tuple(vec![func("ks.f", vec![int("1")])]));
+    assert_eq!(one("(-1)"), Term::Tuple(vec![int("-1")]));
+    assert_eq!(one("((1), 2)"), Term::Tuple(vec![Term::Tuple(vec![int("1")]), int("2")]));
+    let (v, _) = values("(null), (1, 2)");
+    assert_eq!(v, vec![Term::Tuple(vec![lit(Literal::Null)]), Term::Tuple(vec![int("1"), int("2")])]);
+}
+
+#[test]
 fn functions_and_negation() {
     assert_eq!(one("now()"), func("now", vec![]));
     assert_eq!(one("uuid()"), func("uuid", vec![]));
