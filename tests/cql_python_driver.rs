@@ -66,4 +66,5 @@ driver_tests!(
     test_using_consistency_overrides_the_frame,
     test_compression_option_round_trips,
     test_distinct_static_only_and_frozen_rules,
+    test_markers_inside_collection_and_tuple_literals,
 );

@@ -302,6 +302,57 @@ fn bound_values_must_match_the_markers_one_for_one() {
     let Response::Result(ResultBody::Rows(rows)) = r else { panic!("expected rows, got {r:?}") };
     assert_eq!(rows.rows_count, 0, "a refused batch wrote nothing");
 
+    // Named values bind by name: a marker's own name, else its column's; a repeated name binds
+    // every marker carrying it; surplus names are ignored.
+    let named = |c: &mut Conn, stream: i16, q: &str, names: &[&str], values: Vec<Value>| {
+        let params = QueryParams {
+            values,
+            names: Some(names.iter().map(|n| n.to_string()).collect()),
+            ..Default::default()
+        };
+        c.send(stream, &Request::Query { query: q.into(), params });
+        c.recv().unwrap().1
+    };
+    let r = named(
+        &mut c,
+        12,
+        "INSERT INTO bv.t (k, v) VALUES (?, ?)",
+        &["v", "k"],
+        vec![text("by column"), int(6)],
+    );
+    assert_eq!(r, Response::Result(ResultBody::Void));
+    let r = named(
+        &mut c,
+        13,
+        "INSERT INTO bv.t (k, v) VALUES (:key, :val)",
+        &["extra", "val", "key"],
+        vec![int(0), text("by marker"), int(7)],
+    );
+    assert_eq!(r, Response::Result(ResultBody::Void));
+    let r = named(&mut c, 14, "SELECT v FROM bv.t WHERE k IN (:key, :key)", &["key"], vec![int(7)]);
+    let Response::Result(ResultBody::Rows(rows)) = r else { panic!("expected rows, got {r:?}") };
+    assert_eq!(rows.rows_count, 1);
+    let r = named(&mut c, 15, "INSERT INTO bv.t (k, v) VALUES (:key, :val)", &["key"], vec![int(8)]);
+    let (code, msg) = error_message(&r);
+    assert_eq!((code, msg.as_str()), (0x2200, "No value bound for the variable val"));
+    let r = c.query(16, "SELECT k, v FROM bv.t WHERE k IN (6, 7)");
+    let Response::Result(ResultBody::Rows(rows)) = r else { panic!("expected rows, got {r:?}") };
+    assert_eq!(rows.rows_count, 2);
+    // In token order: 7 before 6.
+    let cells: Vec<(Vec<u8>, Vec<u8>)> = rows
+        .rows()
+        .unwrap()
+        .iter()
+        .map(|row| (row[0].clone().unwrap().to_vec(), row[1].clone().unwrap().to_vec()))
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            (7i32.to_be_bytes().to_vec(), b"by marker".to_vec()),
+            (6i32.to_be_bytes().to_vec(), b"by column".to_vec())
+        ]
+    );
+
     // A well-formed batch goes through.
     c.send(
         11,

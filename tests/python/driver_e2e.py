@@ -437,7 +437,6 @@ def test_statements_are_checked_at_prepare(session):
         ("SELECT * FROM pc WHERE c > ?", "ALLOW FILTERING"),
         ("SELECT nope FROM pc WHERE k = ?", "nope"),
         ("SELECT * FROM pc WHERE k = ? ORDER BY v DESC", "Order by"),
-        ("SELECT * FROM pc WHERE token(k) > ? AND k = ?", "token relation"),
         ("INSERT INTO pc (k, c, nope) VALUES (?, ?, ?)", "nope"),
         ("INSERT INTO pc (k, v) VALUES (?, ?)", "c"),
         ("UPDATE pc SET v = ? WHERE c = ?", "k"),
@@ -495,7 +494,10 @@ def test_batch_and_restriction_rules(session):
     expect_invalid(lambda: session.execute("SELECT * FROM br WHERE c > 1"), "ALLOW FILTERING")
     rows = sorted((r.k, r.c) for r in session.execute("SELECT k, c FROM br WHERE c > 1 ALLOW FILTERING"))
     assert rows == [(1, 2), (2, 3)], rows
-    expect_invalid(lambda: session.execute("SELECT * FROM br WHERE token(k) > 0 AND k = 1"), "token relation")
+    # token() and the partition key together: both must hold (Cassandra 3.0+).
+    tok = session.execute("SELECT token(k) FROM br WHERE k = 1").one()[0]
+    assert [r.c for r in session.execute(f"SELECT c FROM br WHERE token(k) >= {tok} AND k = 1")] == [1, 2]
+    assert list(session.execute(f"SELECT c FROM br WHERE token(k) > {tok} AND k = 1")) == []
     # Unsupported CQL is refused as invalid, naming what is unsupported.
     expect_invalid(lambda: session.execute("CREATE INDEX ON br (v)"), "INDEX")
 
@@ -515,8 +517,13 @@ def test_system_keyspaces_described_not_written(session):
         "INSERT INTO system.local (key, cluster_name) VALUES ('local', 'x')",
         "DELETE FROM system.peers WHERE peer = '127.0.0.9'",
         "TRUNCATE system.local",
+    ]:
+        expect_invalid(lambda: session.execute(q), "cannot be modified")
+    # Schema changes to the system keyspaces are not the client's to make (0x2100).
+    for q in [
         "DROP TABLE system.local",
         "ALTER KEYSPACE system WITH durable_writes = false",
+        "CREATE TABLE system_schema.mine (k int PRIMARY KEY)",
     ]:
         try:
             session.execute(q)
@@ -950,19 +957,30 @@ def test_compression_option_round_trips(session):
     assert stored("cz") == {"chunk_length_in_kb": "4", "class": lz4}, stored("cz")
     assert "'chunk_length_in_kb': '4'" in described("cz"), described("cz")
     # Short class names and the pre-3.0 option names are normalised, as Cassandra does.
-    session.execute("ALTER TABLE cz WITH compression = {'sstable_compression': 'LZ4Compressor', 'chunk_length_kb': 32}")
+    session.execute("ALTER TABLE cz WITH compression = {'sstable_compression': 'LZ4Compressor', 'chunk_length_kb': '032'}")
     assert stored("cz") == {"chunk_length_in_kb": "32", "class": lz4}, stored("cz")
     # The statement DESCRIBE prints re-creates the same options.
     session.execute(described("cz").replace(f"{ks}.cz", f"{ks}.cz2"))
     assert stored("cz2") == {"chunk_length_in_kb": "32", "class": lz4}, stored("cz2")
-    # What cannot be honoured is refused by name (0x2300), never stored and ignored.
+    # Other Cassandra settings are recorded (a schema dump replays) and the client is warned.
+    for opts, want in [
+        ("{'class': 'SnappyCompressor'}", {"chunk_length_in_kb": "64", "class": "org.apache.cassandra.io.compress.SnappyCompressor"}),
+        ("{'enabled': 'false'}", {"enabled": "false"}),
+        ("{'sstable_compression': ''}", {"enabled": "false"}),
+    ]:
+        rs = session.execute(f"CREATE TABLE IF NOT EXISTS w{len(want)}{abs(hash(opts)) % 1000} (k int PRIMARY KEY) WITH compression = {opts}")
+        warnings = rs.response_future.warnings or []
+        assert any("recorded but not applied" in w for w in warnings), (opts, warnings)
+    plain = session.execute(f"ALTER TABLE cz WITH compression = {{'class': '{lz4}'}}")
+    assert not plain.response_future.warnings, plain.response_future.warnings
+    session.execute(f"ALTER TABLE cz WITH compression = {{'class': '{lz4}', 'chunk_length_in_kb': 32}}")
+    # What is not valid is refused by name (0x2300), never stored.
     from cassandra.protocol import ConfigurationException
     for opts, needle in [
         ("{'class': 'NoSuchCompressor'}", "NoSuchCompressor"),
-        ("{'class': 'SnappyCompressor'}", "SnappyCompressor"),
-        ("{'chunk_length_in_kb': 3}", "power of 2"),
-        ("{'enabled': 'false'}", "cannot be disabled"),
-        ("{'colour': 'blue'}", "colour"),
+        ("{'chunk_length_in_kb': 16}", "Missing sub-option 'class'"),
+        ("{'class': 'LZ4Compressor', 'chunk_length_in_kb': 3}", "power of 2"),
+        ("{'class': 'LZ4Compressor', 'colour': 'blue'}", "colour"),
     ]:
         try:
             session.execute(f"ALTER TABLE cz WITH compression = {opts}")
@@ -987,6 +1005,9 @@ def test_distinct_static_only_and_frozen_rules(session):
     expect_invalid(lambda: session.execute("SELECT DISTINCT a FROM dr"),
                    "SELECT DISTINCT queries must request all the partition key columns (missing b)")
     expect_invalid(lambda: session.execute("SELECT DISTINCT s FROM dr"), "missing a, b")
+    # With the partition named, or through token(), the key need not be selected.
+    assert session.execute("SELECT DISTINCT s FROM dr WHERE a = 0 AND b = 'y'").one().s == "sy"
+    assert len(list(session.execute("SELECT DISTINCT token(a, b) FROM dr"))) == 2
     assert sorted((r.a, r.b, r.s) for r in session.execute("SELECT DISTINCT a, b, s FROM dr")) == [
         (0, "x", "sx"), (0, "y", "sy")]
     # A statement changing only static columns names no row.
@@ -1009,6 +1030,25 @@ def test_distinct_static_only_and_frozen_rules(session):
                    "Invalid deletion operation for frozen collection column fs")
     expect_invalid(lambda: session.execute("UPDATE dr SET v = v - {1} WHERE a = 0 AND b = 'x' AND x = 1"),
                    "for non collection column v")
+
+
+def test_markers_inside_collection_and_tuple_literals(session):
+    session.execute("CREATE TABLE ml (k int PRIMARY KEY, l list<int>, s set<text>, m map<text, int>, "
+                    "fm frozen<map<text, int>>, tp frozen<tuple<int, text>>, u list<timeuuid>)")
+    ins = session.prepare("INSERT INTO ml (k, l, s, m, fm, tp) VALUES (?, [?, ?], {?, ?}, {?: ?}, {'a': ?}, (?, ?))")
+    assert [c.type.typename for c in ins.column_metadata][:3] == ["int", "int", "int"], ins.column_metadata
+    session.execute(ins, (1, 10, 20, "x", "y", "key", 5, 6, 7, "seven"))
+    row = session.execute("SELECT l, s, m, fm, tp FROM ml WHERE k = 1").one()
+    assert (list(row.l), set(row.s), dict(row.m), dict(row.fm), tuple(row.tp)) == (
+        [10, 20], {"x", "y"}, {"key": 5}, {"a": 6}, (7, "seven")), row
+    upd = session.prepare("UPDATE ml SET s = s + {?}, l = l + [?], m = m + {?: ?}, u = [now()] WHERE k = ?")
+    session.execute(upd, ("z", 30, "other", 9, 1))
+    row = session.execute("SELECT l, s, m, u FROM ml WHERE k = 1").one()
+    assert (list(row.l), set(row.s), dict(row.m), len(row.u)) == (
+        [10, 20, 30], {"x", "y", "z"}, {"key": 5, "other": 9}, 1), row
+    # Null is not an element.
+    expect_invalid(lambda: session.execute(ins, (2, None, 20, "x", "y", "key", 5, 6, 7, "seven")),
+                   "null is not supported inside collections")
 
 
 def main():

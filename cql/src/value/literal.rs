@@ -23,28 +23,50 @@ use crate::ast::{Literal, Term};
 use crate::error::Result;
 use crate::types::CqlType;
 
+/// What [`from_term_with`] asks the caller for: the value of a bind marker, function call or
+/// negation of type `ty` (`Ok(None)` for null).
+pub type Resolve<'a> = &'a dyn Fn(&Term, &CqlType) -> Result<Option<CqlValue>>;
+
 /// Converts a literal term to a value of type `ty`; `Ok(None)` for `null`. Bind markers,
 /// function calls and negations must be resolved by the caller first.
 pub fn from_term(term: &Term, ty: &CqlType) -> Result<Option<CqlValue>> {
+    from_term_with(term, ty, &unresolved)
+}
+
+fn unresolved(term: &Term, ty: &CqlType) -> Result<Option<CqlValue>> {
+    Err(match term {
+        Term::Function { name, .. } => invalid(format!(
+            "the function call {name}() must be evaluated before its value is converted to {ty}"
+        )),
+        Term::Negate(_) => {
+            invalid(format!("a negation must be evaluated before its value is converted to {ty}"))
+        }
+        _ => invalid(format!("a bind marker for type {ty} must be bound before its value is converted")),
+    })
+}
+
+/// [`from_term`] for literals that may hold bind markers, function calls or negations
+/// (`[?, ?]`, `{?: now()}`, `(1, ?)`): `resolve` gives their values.
+pub fn from_term_with(term: &Term, ty: &CqlType, resolve: Resolve<'_>) -> Result<Option<CqlValue>> {
     let t = ty.unfrozen();
     let value = match term {
         Term::Literal(Literal::Null) => return Ok(None),
         Term::Literal(lit) => literal(lit, ty)?,
         Term::List(items) => match t {
-            CqlType::List(elem) => CqlValue::List(elements(items, elem)?),
+            CqlType::List(elem) => CqlValue::List(elements(items, elem, resolve)?),
             // The Python driver writes tuple parameters of simple statements as `[a, b]`.
-            CqlType::Tuple(_) => return from_term(&Term::Tuple(items.clone()), ty),
+            CqlType::Tuple(_) => return from_term_with(&Term::Tuple(items.clone()), ty, resolve),
             _ => return Err(wrong_shape("list", ty)),
         },
         Term::Set(items) => match t {
-            CqlType::Set(elem) => CqlValue::Set(elements(items, elem)?),
+            CqlType::Set(elem) => CqlValue::Set(elements(items, elem, resolve)?),
             _ => return Err(wrong_shape("set", ty)),
         },
         Term::Map(entries) => match t {
             CqlType::Map(key_ty, value_ty) => {
                 let mut out = Vec::with_capacity(entries.len());
                 for (k, v) in entries {
-                    out.push((element(k, key_ty)?, element(v, value_ty)?));
+                    out.push((element(k, key_ty, resolve)?, element(v, value_ty, resolve)?));
                 }
                 CqlValue::Map(out)
             }
@@ -63,7 +85,7 @@ pub fn from_term(term: &Term, ty: &CqlType) -> Result<Option<CqlValue>> {
                 let mut fields = Vec::with_capacity(types.len());
                 for (i, field_ty) in types.iter().enumerate() {
                     fields.push(match items.get(i) {
-                        Some(item) => from_term(item, field_ty)?,
+                        Some(item) => from_term_with(item, field_ty, resolve)?,
                         None => None,
                     });
                 }
@@ -71,21 +93,10 @@ pub fn from_term(term: &Term, ty: &CqlType) -> Result<Option<CqlValue>> {
             }
             _ => return Err(wrong_shape("tuple", ty)),
         },
-        Term::Bind { .. } => {
-            return Err(invalid(format!(
-                "a bind marker for type {ty} must be bound before its value is converted"
-            )));
-        }
-        Term::Function { name, .. } => {
-            return Err(invalid(format!(
-                "the function call {name}() must be evaluated before its value is converted to {ty}"
-            )));
-        }
-        Term::Negate(_) => {
-            return Err(invalid(format!(
-                "a negation must be evaluated before its value is converted to {ty}"
-            )));
-        }
+        Term::Bind { .. } | Term::Function { .. } | Term::Negate(_) => match resolve(term, ty)? {
+            Some(v) => v,
+            None => return Ok(None),
+        },
     };
     let mut value = value;
     if matches!(value, CqlValue::Set(_) | CqlValue::Map(_)) {
@@ -98,13 +109,13 @@ fn wrong_shape(kind: &str, ty: &CqlType) -> crate::error::Error {
     invalid(format!("invalid {kind} literal for type {ty}"))
 }
 
-fn elements(items: &[Term], ty: &CqlType) -> Result<Vec<CqlValue>> {
-    items.iter().map(|item| element(item, ty)).collect()
+fn elements(items: &[Term], ty: &CqlType, resolve: Resolve<'_>) -> Result<Vec<CqlValue>> {
+    items.iter().map(|item| element(item, ty, resolve)).collect()
 }
 
 /// A collection element: null is not allowed.
-fn element(term: &Term, ty: &CqlType) -> Result<CqlValue> {
-    from_term(term, ty)?.ok_or_else(|| invalid("null is not supported inside collections"))
+fn element(term: &Term, ty: &CqlType, resolve: Resolve<'_>) -> Result<CqlValue> {
+    from_term_with(term, ty, resolve)?.ok_or_else(|| invalid("null is not supported inside collections"))
 }
 
 /// See [`CqlValue::normalize`].

@@ -32,7 +32,7 @@ use crate::types::CqlType;
 
 pub use comparable::{compare_serialized, decode_comparable, encode_comparable};
 pub use deserialize::validate;
-pub use literal::from_term;
+pub use literal::{Resolve, from_term, from_term_with};
 
 /// The serialized `date` of 1970-01-01: dates count days from 2^31 so that unsigned byte order
 /// is chronological.

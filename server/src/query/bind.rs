@@ -120,10 +120,24 @@ pub fn bind(term: &Term, ty: &CqlType, params: &QueryParams) -> QueryResult<Boun
             let v = function(name, args, ty)?;
             Ok(Bound::Value(Bytes::from(v.to_bytes(ty)?)))
         }
-        t => match cql::value::from_term(t, ty)? {
+        // Literals, with any markers and function calls inside collections and tuples resolved.
+        t => match cql::value::from_term_with(t, ty, &|inner, ty| inner_value(inner, ty, params))? {
             Some(v) => Ok(Bound::Value(Bytes::from(v.to_bytes(ty)?))),
             None => Ok(Bound::Null),
         },
+    }
+}
+
+/// The value of a marker or function call inside a literal (`[?, ?]`, `{?: now()}`).
+fn inner_value(term: &Term, ty: &CqlType, params: &QueryParams) -> cql::Result<Option<CqlValue>> {
+    let invalid = |m: String| cql::Error::Invalid(m);
+    if !matches!(term, Term::Bind { .. } | Term::Function { .. }) {
+        return Err(invalid(format!("a negation cannot be converted to {ty}")));
+    }
+    match bind(term, ty, params).map_err(|e| invalid(e.to_string()))? {
+        Bound::Value(b) => Ok(Some(CqlValue::deserialize(ty, &b)?)),
+        Bound::Null => Ok(None),
+        Bound::Unset => Err(invalid("Invalid unset value inside a collection or tuple".into())),
     }
 }
 

@@ -281,13 +281,6 @@ impl Restrictions {
                 }
             }
         }
-        if (r.token_lower.is_some() || r.token_upper.is_some()) && pk_values.iter().any(Option::is_some) {
-            let names: Vec<&str> = pk.iter().map(|c| c.name.as_str()).collect();
-            return Err(QueryError::Invalid(format!(
-                "Columns \"{}\" cannot be restricted by both a normal relation and a token relation",
-                names.join(", ")
-            )));
-        }
         if pk_values.iter().all(Option::is_some) {
             r.partition = Some(pk_values.into_iter().flatten().collect());
         } else if pk_values.iter().any(Option::is_some) {

@@ -47,6 +47,19 @@ impl Session {
     }
 }
 
+/// A request's result, with the warnings the client is sent beside it (frame flag 0x08).
+#[derive(Debug)]
+pub struct Reply {
+    pub body: ResultBody,
+    pub warnings: Vec<String>,
+}
+
+impl From<ResultBody> for Reply {
+    fn from(body: ResultBody) -> Reply {
+        Reply { body, warnings: Vec::new() }
+    }
+}
+
 /// A prepared statement, kept node-wide under its id.
 #[derive(Debug)]
 pub struct PreparedStatement {
@@ -106,6 +119,31 @@ fn check_bind_count(markers: usize, params: &QueryParams) -> QueryResult<()> {
         )));
     }
     Ok(())
+}
+
+/// Named values (flag 0x40) in marker order: each marker takes the value named as its
+/// bind variable (`:name`, or the column it is bound to, as PREPARE names it), so a name
+/// repeated in the statement is bound once and surplus names are ignored, as in Cassandra.
+fn order_named_values(
+    schema: &Schema,
+    parsed: &ParsedStatement,
+    ks: Option<&str>,
+    mut params: QueryParams,
+) -> QueryResult<QueryParams> {
+    let names = params.names.take().unwrap_or_default();
+    let (metadata, _) = prepared::metadata(schema, parsed, ks)?;
+    let values = metadata
+        .columns
+        .iter()
+        .map(|spec| {
+            let j = names.iter().position(|n| *n == spec.name).ok_or_else(|| {
+                QueryError::Invalid(format!("No value bound for the variable {}", spec.name))
+            })?;
+            Ok(params.values.get(j).cloned().unwrap_or(cql::protocol::Value::NotSet))
+        })
+        .collect::<QueryResult<Vec<_>>>()?;
+    params.values = values;
+    Ok(params)
 }
 
 /// What a BATCH may not say about itself or its statements.
@@ -172,13 +210,14 @@ impl QueryProcessor {
     }
 
     /// Answers a QUERY, PREPARE, EXECUTE or BATCH request.
-    pub async fn handle(&self, session: &Session, request: Request) -> QueryResult<ResultBody> {
+    pub async fn handle(&self, session: &Session, request: Request) -> QueryResult<Reply> {
         match request {
             Request::Query { query, params } => {
                 let parsed = cql::parser::parse_statement(&query)?;
-                self.execute(session, &parsed, None, params).await
+                let body = self.execute(session, &parsed, None, params).await?;
+                Ok(Reply { body, warnings: crate::schema::ddl_warnings(&parsed.statement) })
             }
-            Request::Prepare { query } => self.prepare(session, &query),
+            Request::Prepare { query } => self.prepare(session, &query).map(Reply::from),
             Request::Execute { id, params } => {
                 let p = self.prepared.read().get(&id).cloned().ok_or(QueryError::Unprepared(id))?;
                 let skip_metadata = params.skip_metadata;
@@ -190,9 +229,9 @@ impl QueryProcessor {
                     rows.metadata.column_count = rows.metadata.columns.len();
                     rows.metadata.no_metadata = true;
                 }
-                Ok(result)
+                Ok(Reply { body: result, warnings: crate::schema::ddl_warnings(&p.parsed.statement) })
             }
-            Request::Batch(b) => self.batch(session, b).await,
+            Request::Batch(b) => self.batch(session, b).await.map(Reply::from),
             other => Err(QueryError::Protocol(format!("unexpected request {:#04x}", other.opcode()))),
         }
     }
@@ -278,11 +317,13 @@ impl QueryProcessor {
     ) -> QueryResult<Arc<Table>> {
         let ks = q.keyspace.as_deref().or(session_ks).ok_or_else(no_keyspace)?;
         if crate::schema::SYSTEM_KEYSPACES.contains(&ks) {
-            // System tables are read through `crate::system`; nothing writes them.
-            return Err(match crate::system::table(ks, &q.name) {
-                Some(_) => QueryError::Unauthorized(format!("{ks} keyspace is not user-modifiable.")),
-                None => QueryError::Invalid(format!("unconfigured table {}", q.name)),
-            });
+            // System tables are views of the node's state (`crate::system`), not stored data.
+            return Err(QueryError::Invalid(match crate::system::table(ks, &q.name) {
+                Some(_) => {
+                    format!("{ks}.{} is a system table the node computes; it cannot be modified", q.name)
+                }
+                None => format!("unconfigured table {}", q.name),
+            }));
         }
         if !schema.keyspaces.contains_key(ks) {
             return Err(QueryError::Invalid(format!("Keyspace {ks} does not exist")));
@@ -327,11 +368,15 @@ impl QueryProcessor {
         prepared_ks: Option<&str>,
         params: QueryParams,
     ) -> QueryResult<ResultBody> {
-        check_bind_count(parsed.bind_markers.len(), &params)?;
         let session_ks = session.keyspace();
         // A prepared statement keeps the keyspace it was prepared in.
         let ks_ref = prepared_ks.or(session_ks.as_deref());
         let schema = self.schema.snapshot();
+        let params = match params.names {
+            Some(_) => order_named_values(&schema, parsed, ks_ref, params)?,
+            None => params,
+        };
+        check_bind_count(parsed.bind_markers.len(), &params)?;
         match &parsed.statement {
             Statement::Use(ks) => {
                 if !schema.keyspaces.contains_key(ks)

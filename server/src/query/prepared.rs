@@ -52,6 +52,14 @@ impl Collector<'_> {
                     self.put(t, name, ety);
                 }
             }
+            Term::Map(entries) => {
+                if let CqlType::Map(kt, vt) = ty.unfrozen() {
+                    for (k, v) in entries {
+                        self.put(k, name, (**kt).clone());
+                        self.put(v, name, (**vt).clone());
+                    }
+                }
+            }
             _ => {}
         }
     }

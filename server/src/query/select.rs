@@ -135,24 +135,6 @@ fn plan(table: &Table, sel: &Select) -> QueryResult<Plan> {
         };
         outs.push((out, s.alias.clone().unwrap_or(name), ty));
     }
-    if sel.distinct && !sel.selectors.is_empty() {
-        let missing: Vec<&str> = table
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| {
-                c.kind == ColumnKind::PartitionKey
-                    && !outs.iter().any(|(o, _, _)| matches!(o, Out::Column(j) if j == i))
-            })
-            .map(|(_, c)| c.name.as_str())
-            .collect();
-        if !missing.is_empty() && !outs.iter().any(|(o, _, _)| matches!(o, Out::Count(_))) {
-            return Err(QueryError::Invalid(format!(
-                "SELECT DISTINCT queries must request all the partition key columns (missing {})",
-                missing.join(", ")
-            )));
-        }
-    }
     let count = outs.iter().any(|(o, _, _)| matches!(o, Out::Count(_)));
     if count && outs.len() > 1 {
         return Err(QueryError::Invalid("count() cannot be selected together with other columns".into()));
@@ -606,6 +588,28 @@ fn check(table: &Table, sel: &Select, params: &QueryParams) -> QueryResult<Check
         ));
     }
     let plan = plan(table, sel)?;
+    // A DISTINCT scan over a key range returns partitions: it must name them whole
+    // (token() names every key column).
+    if sel.distinct && !sel.selectors.is_empty() && restrictions.partition.is_none() && !plan.count {
+        let named = |i: usize| {
+            plan.outs
+                .iter()
+                .any(|(o, _, _)| matches!(o, Out::Token) || matches!(o, Out::Column(j) if *j == i))
+        };
+        let missing: Vec<&str> = table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| c.kind == ColumnKind::PartitionKey && !named(*i))
+            .map(|(_, c)| c.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(QueryError::Invalid(format!(
+                "SELECT DISTINCT queries must request all the partition key columns (missing {})",
+                missing.join(", ")
+            )));
+        }
+    }
     let mut reversed = false;
     if let Some((first, order)) = sel.order_by.first() {
         if restrictions.partition.is_none() {
@@ -695,8 +699,15 @@ pub fn select(
     let slices = ex.restrictions.clustering_slices(table)?;
     let mut more = false;
     if ex.restrictions.partition.is_some() {
-        let mut keys: Vec<DecoratedKey> =
-            ex.restrictions.partition_keys()?.into_iter().map(DecoratedKey::new).collect();
+        // token() bounds given with the key itself also have to hold.
+        let tokens = KeyRange::token_bounds(ex.restrictions.token_lower, ex.restrictions.token_upper);
+        let mut keys: Vec<DecoratedKey> = ex
+            .restrictions
+            .partition_keys()?
+            .into_iter()
+            .map(DecoratedKey::new)
+            .filter(|k| tokens.contains(k))
+            .collect();
         keys.sort();
         if keys.len() > 1 && !sel.order_by.is_empty() && !ex.plan.count {
             if params.page_size.is_some_and(|p| p > 0) {

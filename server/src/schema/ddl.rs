@@ -215,17 +215,30 @@ fn table_options(options: &[(String, Term)], mut o: TableOptions) -> QueryResult
     Ok(o)
 }
 
-/// The `compression` option, checked and normalised as Cassandra does (full class name,
-/// the pre-3.0 names `sstable_compression` and `chunk_length_kb` accepted). SSTables are
-/// LZ4-compressed, so LZ4Compressor is the one class accepted; others are refused by name
-/// rather than stored and ignored.
-fn compression_options(
-    m: std::collections::BTreeMap<String, String>,
-) -> QueryResult<std::collections::BTreeMap<String, String>> {
+/// The compressors Cassandra ships, by short name.
+const COMPRESSORS: [&str; 5] =
+    ["LZ4Compressor", "SnappyCompressor", "DeflateCompressor", "ZstdCompressor", "NoopCompressor"];
+const COMPRESSOR_PACKAGE: &str = "org.apache.cassandra.io.compress.";
+/// Sub-options a compressor may take besides `class` and `chunk_length_in_kb`.
+const COMPRESSION_SUB_OPTIONS: [&str; 5] = [
+    "crc_check_chance",
+    "min_compress_ratio",
+    "lz4_compressor_type",
+    "lz4_high_compressor_level",
+    "compression_level",
+];
+
+/// The `compression` option, checked and normalised as Cassandra does: full class names, the
+/// pre-3.0 names `sstable_compression` and `chunk_length_kb`, `enabled: false` (or an empty
+/// class) stored as `{'enabled': 'false'}`. SSTables are always LZ4-compressed in chunks of 4
+/// to 1024 KiB; other settings are recorded (so a Cassandra schema dump replays) and the
+/// client is warned ([`warnings`]).
+fn compression_options(m: BTreeMap<String, String>) -> QueryResult<BTreeMap<String, String>> {
     let config = |m: String| QueryError::Config(m);
-    let mut out = std::collections::BTreeMap::new();
+    let mut out = BTreeMap::new();
     let mut class = None;
     let mut chunk = None;
+    let mut enabled = true;
     for (k, v) in &m {
         match k.as_str() {
             "class" | "sstable_compression" => {
@@ -244,38 +257,59 @@ fn compression_options(
             }
             "enabled" => match v.to_ascii_lowercase().as_str() {
                 "true" => {}
-                "false" => {
-                    return Err(config(
-                        "compression cannot be disabled: SSTables are always LZ4-compressed".into(),
-                    ));
-                }
+                "false" => enabled = false,
                 _ => return Err(config(format!("Invalid value '{v}' for the compression option 'enabled'"))),
             },
-            "crc_check_chance" => {
-                let c: f64 = v.parse().map_err(|_| config(format!("Invalid crc_check_chance '{v}'")))?;
-                if !(0.0..=1.0).contains(&c) {
-                    return Err(config(format!("crc_check_chance should be between 0.0 and 1.0, got {v}")));
-                }
-                out.insert(k.clone(), v.clone());
+            k if COMPRESSION_SUB_OPTIONS.contains(&k) => {
+                out.insert(k.to_string(), v.clone());
             }
             other => return Err(config(format!("Unknown compression options: ({other})"))),
         }
     }
-    let class = class.map_or("LZ4Compressor", String::as_str);
-    let short = class.strip_prefix("org.apache.cassandra.io.compress.").unwrap_or(class);
-    if short != "LZ4Compressor" {
-        return Err(config(format!(
-            "compression class {class} is not supported; SSTables are compressed with LZ4Compressor"
-        )));
+    if !enabled || class.is_some_and(|c| c.is_empty()) {
+        return Ok(BTreeMap::from([("enabled".to_string(), "false".to_string())]));
     }
-    out.insert("class".into(), "org.apache.cassandra.io.compress.LZ4Compressor".into());
-    let chunk = chunk.map_or("64", String::as_str);
-    // The storage engine's chunk sizes: 4 KiB to 1 MiB.
-    if !chunk.parse::<u32>().is_ok_and(|kb| kb.is_power_of_two() && (4..=1024).contains(&kb)) {
-        return Err(config(format!("chunk_length_in_kb must be a power of 2 from 4 to 1024, got '{chunk}'")));
+    let class =
+        class.ok_or_else(|| config("Missing sub-option 'class' for the 'compression' option.".into()))?;
+    let short = class.strip_prefix(COMPRESSOR_PACKAGE).unwrap_or(class);
+    if !COMPRESSORS.contains(&short) {
+        return Err(config(format!("Could not create Compression for type {class}")));
     }
-    out.insert("chunk_length_in_kb".into(), chunk.to_string());
+    out.insert("class".into(), format!("{COMPRESSOR_PACKAGE}{short}"));
+    let kb = match chunk {
+        None => 64,
+        Some(c) => match c.trim().parse::<u32>() {
+            Ok(0) => return Err(config("Invalid negative or null chunk_length_in_kb".into())),
+            Ok(kb) if kb.is_power_of_two() => kb,
+            _ => return Err(config(format!("chunk_length_in_kb must be a power of 2, got '{c}'"))),
+        },
+    };
+    out.insert("chunk_length_in_kb".into(), kb.to_string());
     Ok(out)
+}
+
+/// What the node tells the client about a DDL statement that succeeded (sent as protocol
+/// warnings): table options it records but does not apply.
+pub fn warnings(stmt: &Statement) -> Vec<String> {
+    let options = match stmt {
+        Statement::CreateTable(c) => &c.options,
+        Statement::AlterTable { op: AlterTableOp::With(options), .. } => options,
+        _ => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (name, value) in options.iter().filter(|(n, _)| n == "compression") {
+        let Ok(c) = option_map(name, value).and_then(compression_options) else { continue };
+        let lz4 = c.get("class").is_some_and(|x| x.ends_with(".LZ4Compressor"));
+        let kb: Option<u32> = c.get("chunk_length_in_kb").and_then(|k| k.parse().ok());
+        if !lz4 || kb.is_some_and(|k| !(4..=1024).contains(&k)) {
+            let c: Vec<String> = c.iter().map(|(k, v)| format!("'{k}': '{v}'")).collect();
+            let c = format!("{{{}}}", c.join(", "));
+            out.push(format!(
+                "SSTables are always compressed with LZ4Compressor in chunks of 4 to 1024 KiB; compression = {c:?} is recorded but not applied"
+            ));
+        }
+    }
+    out
 }
 
 fn check_type_allowed(column: &str, ty: &CqlType, in_key: bool) -> QueryResult<()> {

@@ -12,7 +12,7 @@
 
 mod ddl;
 
-pub use ddl::{SchemaChangeKind, apply_ddl};
+pub use ddl::{SchemaChangeKind, apply_ddl, warnings as ddl_warnings};
 
 use crate::error::QueryResult;
 use cql::CqlType;

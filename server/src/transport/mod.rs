@@ -14,8 +14,8 @@ use crate::error::QueryError;
 use crate::query::{QueryProcessor, Session};
 use bytes::{Bytes, BytesMut};
 use cql::protocol::{
-    Compression, ErrorBody, ErrorExtra, FrameHeader, HEADER_LEN, Request, Response, encode_response_frame,
-    error_code, flags,
+    Compression, ErrorBody, ErrorExtra, FrameHeader, HEADER_LEN, Request, Response, ResponsePrefix,
+    encode_response_frame, encode_response_frame_with_prefix, error_code, flags,
 };
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
@@ -87,6 +87,8 @@ pub async fn serve(listener: TcpListener, processor: Arc<QueryProcessor>, mut st
 struct Outgoing {
     stream: i16,
     response: Response,
+    /// Sent before the body (frame flag 0x08) when not empty.
+    warnings: Vec<String>,
     /// Close the connection once this is written.
     close: bool,
 }
@@ -105,7 +107,12 @@ async fn writer(
         while let Some(o) = next {
             buf.clear();
             let c = *compression.lock();
-            encode_response_frame(VERSION, o.stream, &o.response, c, &mut buf);
+            if o.warnings.is_empty() {
+                encode_response_frame(VERSION, o.stream, &o.response, c, &mut buf);
+            } else {
+                let prefix = ResponsePrefix { warnings: o.warnings, ..Default::default() };
+                encode_response_frame_with_prefix(VERSION, o.stream, &prefix, &o.response, c, &mut buf);
+            }
             out.write_all(&buf).await?;
             close |= o.close;
             next = rx.try_recv().ok();
@@ -136,7 +143,12 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
             Err(e) => return Err(e.into()),
         }
         let h = FrameHeader::decode(&header);
-        let send_close = |stream: i16, response: Response| Outgoing { stream, response, close: true };
+        let send_close = |stream: i16, response: Response| Outgoing {
+            stream,
+            response,
+            warnings: Vec::new(),
+            close: true,
+        };
         if h.version & 0x80 != 0 || h.version & 0x7f != VERSION {
             let v = h.version & 0x7f;
             let msg = format!("Invalid or unsupported protocol version ({v}); supported versions are (4/v4)");
@@ -188,7 +200,8 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
                 break;
             }
         };
-        let reply = |response: Response| Outgoing { stream: h.stream, response, close: false };
+        let reply =
+            |response: Response| Outgoing { stream: h.stream, response, warnings: Vec::new(), close: false };
         match request {
             Request::Options => {
                 let _ = tx.send(reply(supported())).await;
@@ -243,15 +256,15 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
                     // The statement runs in its own task so that a bug that panics still gets
                     // its stream answered (with a server error) instead of leaving it hanging.
                     let run = tokio::spawn(async move { p.handle(&s, request).await });
-                    let response = match run.await {
-                        Ok(Ok(r)) => Response::Result(r),
-                        Ok(Err(e)) => error_response(&e),
+                    let (response, warnings) = match run.await {
+                        Ok(Ok(r)) => (Response::Result(r.body), r.warnings),
+                        Ok(Err(e)) => (error_response(&e), Vec::new()),
                         Err(e) => {
                             tracing::error!(error = %e, "request task failed");
-                            error_response(&QueryError::Server(format!("internal error: {e}")))
+                            (error_response(&QueryError::Server(format!("internal error: {e}"))), Vec::new())
                         }
                     };
-                    let _ = tx.send(Outgoing { stream, response, close: false }).await;
+                    let _ = tx.send(Outgoing { stream, response, warnings, close: false }).await;
                     drop(permit);
                 });
             }
@@ -274,7 +287,12 @@ async fn forward_events(
         match rx.recv().await {
             Ok(ev) => {
                 if tx
-                    .send(Outgoing { stream: -1, response: Response::Event(ev), close: false })
+                    .send(Outgoing {
+                        stream: -1,
+                        response: Response::Event(ev),
+                        warnings: Vec::new(),
+                        close: false,
+                    })
                     .await
                     .is_err()
                 {
