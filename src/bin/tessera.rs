@@ -25,7 +25,9 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Colour only on a terminal: log files stay greppable.
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
