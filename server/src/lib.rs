@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod error;
+pub mod locator;
 pub mod node;
 pub mod query;
 pub mod schema;
