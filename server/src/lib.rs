@@ -5,6 +5,7 @@
 pub mod config;
 pub mod error;
 pub mod locator;
+pub mod net;
 pub mod node;
 pub mod query;
 pub mod schema;
