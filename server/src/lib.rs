@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod error;
+pub mod gossip;
 pub mod locator;
 pub mod net;
 pub mod node;
