@@ -7,12 +7,20 @@
 //! version is a name-based UUID of the file's canonical content, so two nodes holding the same
 //! schema report the same version.
 //!
+//! Every keyspace and table carries the time (microseconds) it was last created or altered, and
+//! drops leave a timestamp behind, so that schemas changed on different nodes merge into the
+//! same result everywhere ([`merge`]; the rules are in `merge.rs`).
+//!
 //! `system` and `system_schema` are not stored here: [`crate::system`] answers them from this
 //! schema and the node's state.
 
 mod ddl;
+mod merge;
+mod options;
 
-pub use ddl::{SchemaChangeKind, apply_ddl, warnings as ddl_warnings};
+pub use ddl::{SchemaChangeKind, apply_ddl};
+pub use merge::{diff, merge};
+pub use options::warnings as ddl_warnings;
 
 use crate::error::QueryResult;
 use cql::CqlType;
@@ -260,9 +268,28 @@ pub struct Keyspace {
 }
 
 /// Every user keyspace; see the module docs.
+///
+/// `updated` and `dropped` are keyed by object: `"ks"` for a keyspace, `"ks.table"` for a
+/// table (names cannot contain a dot). They sit beside the definitions rather than inside
+/// [`Keyspace`] and [`Table`] so that code building those (the system keyspaces) need not know
+/// about them. Both are absent from files written before schemas were merged between nodes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Schema {
     pub keyspaces: BTreeMap<String, Keyspace>,
+    /// When each keyspace and table in `keyspaces` was last created or altered (µs); a missing
+    /// entry reads as 0. Creating or altering a table also stamps its keyspace, so a keyspace
+    /// is never older than its tables (see `merge.rs`).
+    #[serde(default)]
+    pub updated: BTreeMap<String, i64>,
+    /// When each keyspace and table was last dropped (µs). Kept after a re-create, so that a
+    /// node that missed the drop cannot bring the old definition back.
+    #[serde(default)]
+    pub dropped: BTreeMap<String, i64>,
+}
+
+/// The key of table `name` of `keyspace` in [`Schema::updated`] and [`Schema::dropped`].
+pub fn table_key(keyspace: &str, name: &str) -> String {
+    format!("{keyspace}.{name}")
 }
 
 /// The file the schema is kept in, under the data directory.
@@ -302,6 +329,24 @@ impl Schema {
     pub fn tables(&self) -> impl Iterator<Item = &Arc<Table>> {
         self.keyspaces.values().flat_map(|k| k.tables.values())
     }
+
+    /// When keyspace `name` was last created or altered (0: before timestamps were kept).
+    pub fn keyspace_updated(&self, name: &str) -> i64 {
+        self.updated.get(name).copied().unwrap_or(0)
+    }
+
+    /// When table `keyspace.name` was last created or altered (0: before timestamps were kept).
+    pub fn table_updated(&self, keyspace: &str, name: &str) -> i64 {
+        self.updated.get(&table_key(keyspace, name)).copied().unwrap_or(0)
+    }
+
+    /// A timestamp for the next schema change on this node: the server clock, but later than
+    /// every change this schema already holds (a Lamport clock), so that a change made after
+    /// seeing another node's wins over it even if that node's clock runs ahead.
+    pub fn next_timestamp(&self) -> i64 {
+        let seen = self.updated.values().chain(self.dropped.values()).copied().max().unwrap_or(0);
+        crate::query::server_timestamp().max(seen.saturating_add(1))
+    }
 }
 
 /// Shared, swappable schema: readers take a snapshot; DDL replaces it whole.
@@ -340,6 +385,39 @@ impl SchemaStore {
             *self.current.write() = Arc::new(next);
         }
         Ok(out)
+    }
+
+    /// Merges a schema received from another node into this one ([`merge`]). When the result
+    /// differs, it is saved and published, and the changes that turn the old schema into the
+    /// new one are returned (storage to create, alter and drop; events for clients).
+    pub fn merge_remote(&self, remote: &Schema) -> QueryResult<(Arc<Schema>, Vec<SchemaChangeKind>)> {
+        self.merge_remote_with(remote, |_| Ok(()))
+    }
+
+    /// [`SchemaStore::merge_remote`], calling `apply` for each change, in order, under the DDL
+    /// lock and before the new schema is saved and published: an error from it leaves the
+    /// schema as it was. Create and alter storage there, so that a published table always has
+    /// storage; drop storage after this returns, as DDL does.
+    pub fn merge_remote_with(
+        &self,
+        remote: &Schema,
+        mut apply: impl FnMut(&SchemaChangeKind) -> QueryResult<()>,
+    ) -> QueryResult<(Arc<Schema>, Vec<SchemaChangeKind>)> {
+        merge::check_remote(remote)?;
+        let _guard = self.ddl.lock();
+        let current = self.snapshot();
+        let next = merge(&current, remote);
+        if next == *current {
+            return Ok((current, Vec::new()));
+        }
+        let changes = diff(&current, &next);
+        for change in &changes {
+            apply(change)?;
+        }
+        next.save(&self.dir)?;
+        let next = Arc::new(next);
+        *self.current.write() = next.clone();
+        Ok((next, changes))
     }
 }
 
