@@ -5,6 +5,7 @@
 pub mod config;
 pub mod error;
 pub mod gossip;
+pub mod hints;
 pub mod locator;
 pub mod net;
 pub mod node;
