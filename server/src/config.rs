@@ -14,6 +14,15 @@
 //! memtable_space_mb: 256
 //! chunk_cache_size_mb: 128
 //! concurrent_compactors: 1
+//! listen_address: 127.0.0.1         # internode TCP and gossip UDP
+//! storage_port: 7000
+//! seeds: [127.0.0.1]                # addresses (the storage port) or address:port
+//! dc: dc1
+//! rack: rack1
+//! num_tokens: 16
+//! initial_token: "-9000,0,9000"     # instead of choosing tokens on first start
+//! gossip_interval_ms: 500
+//! phi_convict_threshold: 8
 //! ```
 
 use serde::Deserialize;
@@ -74,6 +83,13 @@ pub struct Config {
     pub rack: String,
     /// Tokens per node.
     pub num_tokens: u32,
+    /// The node's tokens, comma-separated, instead of choosing them on first start (as many
+    /// as `num_tokens`).
+    pub initial_token: Option<String>,
+    /// Gossip round interval.
+    pub gossip_interval_ms: u64,
+    /// Failure detector: phi above which a node is marked down.
+    pub phi_convict_threshold: f64,
     /// Commit log sync mode.
     pub commitlog_sync: CommitlogSync,
     /// Periodic mode's fsync interval.
@@ -117,6 +133,9 @@ impl Default for Config {
             dc: "dc1".into(),
             rack: "rack1".into(),
             num_tokens: 16,
+            initial_token: None,
+            gossip_interval_ms: 500,
+            phi_convict_threshold: 8.0,
             commitlog_sync: CommitlogSync::Periodic,
             commitlog_sync_period_ms: 10_000,
             commitlog_sync_group_window_ms: 15,
@@ -162,7 +181,37 @@ impl Config {
         );
         anyhow::ensure!(self.memtable_space_mb >= 1, "memtable_space_mb must be at least 1");
         anyhow::ensure!(self.concurrent_compactors >= 1, "concurrent_compactors must be at least 1");
+        anyhow::ensure!((1..=1536).contains(&self.num_tokens), "num_tokens must be between 1 and 1536");
+        anyhow::ensure!(self.gossip_interval_ms >= 10, "gossip_interval_ms must be at least 10");
+        anyhow::ensure!(self.phi_convict_threshold > 0.0, "phi_convict_threshold must be positive");
+        if let Some(tokens) = self.initial_tokens()? {
+            anyhow::ensure!(
+                tokens.len() == self.num_tokens as usize,
+                "initial_token lists {} tokens but num_tokens is {}",
+                tokens.len(),
+                self.num_tokens
+            );
+        }
         Ok(())
+    }
+
+    /// `initial_token` parsed: distinct tokens, sorted.
+    pub fn initial_tokens(&self) -> anyhow::Result<Option<Vec<i64>>> {
+        let Some(text) = &self.initial_token else { return Ok(None) };
+        let mut tokens = Vec::new();
+        for t in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let v: i64 = t.parse().map_err(|_| {
+                anyhow::anyhow!("initial_token: '{t}' is not a Murmur3 token (a 64-bit integer)")
+            })?;
+            anyhow::ensure!(v != i64::MIN, "initial_token: {v} is the ring's minimum, not a token");
+            tokens.push(v);
+        }
+        tokens.sort_unstable();
+        let n = tokens.len();
+        tokens.dedup();
+        anyhow::ensure!(tokens.len() == n, "initial_token lists a token twice");
+        anyhow::ensure!(!tokens.is_empty(), "initial_token is empty");
+        Ok(Some(tokens))
     }
 
     /// The storage engine configuration this implies.
@@ -205,6 +254,21 @@ mod tests {
         assert_eq!(c.commitlog_sync, CommitlogSync::Batch);
         assert_eq!(c.engine_config().memtable_space, 8 << 20);
         assert!(matches!(c.engine_config().commitlog_sync, SyncMode::Batch));
+    }
+
+    #[test]
+    fn initial_tokens_are_parsed_and_checked() {
+        let c = Config::from_yaml("num_tokens: 3\ninitial_token: \"9, -4 ,0\"\n").unwrap();
+        assert_eq!(c.initial_tokens().unwrap(), Some(vec![-4, 0, 9]));
+        for (yaml, needle) in [
+            ("num_tokens: 2\ninitial_token: \"1,2,3\"\n", "lists 3 tokens"),
+            ("num_tokens: 2\ninitial_token: \"1,x\"\n", "'x'"),
+            ("num_tokens: 2\ninitial_token: \"1,1\"\n", "twice"),
+            ("num_tokens: 0\n", "num_tokens"),
+        ] {
+            let e = Config::from_yaml(yaml).unwrap_err().to_string();
+            assert!(e.contains(needle), "{yaml}: {e}");
+        }
     }
 
     #[test]

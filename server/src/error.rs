@@ -30,6 +30,14 @@ pub enum QueryError {
     /// 0x1000: not enough live replicas for the consistency level.
     #[error("Cannot achieve consistency level {consistency}: {required} replicas required, {alive} alive")]
     Unavailable { consistency: Consistency, required: i32, alive: i32 },
+    /// 0x1100: replicas did not acknowledge a write in time.
+    #[error(
+        "Operation timed out - received only {received} responses (write type {write_type}, consistency {consistency}, {block_for} required)"
+    )]
+    WriteTimeout { consistency: Consistency, received: i32, block_for: i32, write_type: WriteType },
+    /// 0x1200: replicas did not answer a read in time.
+    #[error("Operation timed out - received only {received} responses (consistency {consistency}, {block_for} required, data {})", if *data_present { "present" } else { "absent" })]
+    ReadTimeout { consistency: Consistency, received: i32, block_for: i32, data_present: bool },
     /// 0x1001: the node is shedding load.
     #[error("{0}")]
     Overloaded(String),
@@ -39,6 +47,32 @@ pub enum QueryError {
     /// 0x0000: a bug or an I/O failure on the node.
     #[error("{0}")]
     Server(String),
+}
+
+/// What kind of write timed out, as the protocol names it (drivers accept only these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteType {
+    Simple,
+    Batch,
+    UnloggedBatch,
+    Cas,
+}
+
+impl WriteType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteType::Simple => "SIMPLE",
+            WriteType::Batch => "BATCH",
+            WriteType::UnloggedBatch => "UNLOGGED_BATCH",
+            WriteType::Cas => "CAS",
+        }
+    }
+}
+
+impl std::fmt::Display for WriteType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 fn hex(b: &Bytes) -> String {

@@ -2,7 +2,9 @@
 //! replica verbs, hints, repair, native transport and the admin API.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod cluster;
 pub mod config;
+pub mod coordinator;
 pub mod error;
 pub mod gossip;
 pub mod hints;
@@ -10,6 +12,7 @@ pub mod locator;
 pub mod net;
 pub mod node;
 pub mod query;
+pub mod replica;
 pub mod schema;
 pub mod system;
 pub mod transport;

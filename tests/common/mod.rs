@@ -16,6 +16,8 @@ pub struct TestNode {
     pub dir: tempfile::TempDir,
     pub host: String,
     pub port: u16,
+    /// Internode TCP and gossip UDP.
+    pub storage_port: u16,
     extra_config: String,
 }
 
@@ -58,12 +60,14 @@ impl TestNode {
     pub fn start_with(extra_config: &str) -> TestNode {
         let host = "127.0.0.1".to_string();
         let port = free_port(&host);
+        let storage_port = free_port(&host);
         let mut n = TestNode {
             child: None,
             lines: None,
             dir: tempfile::tempdir().unwrap(),
             host,
             port,
+            storage_port,
             extra_config: extra_config.to_string(),
         };
         n.spawn();
@@ -82,10 +86,14 @@ impl TestNode {
     fn spawn(&mut self) {
         let data = self.dir.path().join("data");
         let cfg = format!(
-            "data_directory: {}\nnative_transport_address: {}\nnative_transport_port: {}\n{}",
+            "data_directory: {}\nnative_transport_address: {}\nnative_transport_port: {}\n\
+             listen_address: {}\nstorage_port: {}\nseeds: [{}]\n{}",
             data.display(),
             self.host,
             self.port,
+            self.host,
+            self.storage_port,
+            self.host,
             self.extra_config
         );
         std::fs::write(self.config_path(), cfg).unwrap();

@@ -11,6 +11,7 @@ mod describe;
 mod json;
 mod keys;
 mod lwt;
+mod migration;
 mod prepared;
 mod select;
 mod system_select;
@@ -18,16 +19,14 @@ mod write;
 
 pub use write::server_timestamp;
 
-use crate::error::{QueryError, QueryResult};
-use crate::schema::{Schema, SchemaChangeKind, SchemaStore, Table, apply_ddl};
+use crate::coordinator::{Coordinator, WriteGroup};
+use crate::error::{QueryError, QueryResult, WriteType};
+use crate::schema::{Schema, SchemaStore, Table};
 use crate::system::NodeInfo;
 use bytes::Bytes;
 use cql::Consistency;
 use cql::ast::{Batch, BatchKind, InsertValues, ParsedStatement, QualifiedName, Statement, Term, Using};
-use cql::protocol::{
-    BatchQuery, BatchRequest, Event, Prepared, QueryParams, Request, ResultBody, SchemaChange,
-    SchemaChangeTarget,
-};
+use cql::protocol::{BatchQuery, BatchRequest, Event, Prepared, QueryParams, Request, ResultBody};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -73,6 +72,9 @@ pub struct QueryProcessor {
     engine: Arc<storage::Engine>,
     schema: SchemaStore,
     node: NodeInfo,
+    /// The cluster as gossip shows it.
+    topology: tokio::sync::watch::Receiver<Arc<crate::cluster::Topology>>,
+    coordinator: Arc<Coordinator>,
     prepared: parking_lot::RwLock<HashMap<Bytes, Arc<PreparedStatement>>>,
     /// Held by conditional writes between their read and their write; holds the timestamp of
     /// the last one.
@@ -193,11 +195,18 @@ fn no_keyspace() -> QueryError {
 
 impl QueryProcessor {
     /// A processor over `engine` with the schema kept in `dir`.
-    pub fn new(engine: Arc<storage::Engine>, schema: SchemaStore, node: NodeInfo) -> QueryProcessor {
+    pub fn new(
+        engine: Arc<storage::Engine>,
+        schema: SchemaStore,
+        node: NodeInfo,
+        coordinator: Arc<Coordinator>,
+    ) -> QueryProcessor {
         QueryProcessor {
             engine,
             schema,
             node,
+            topology: coordinator.cluster.watch(),
+            coordinator,
             prepared: parking_lot::RwLock::new(HashMap::new()),
             condition_lock: tokio::sync::Mutex::new(0),
             events: tokio::sync::broadcast::channel(256).0,
@@ -346,19 +355,27 @@ impl QueryProcessor {
         consistency::check(&ks.replication, &self.node.dc, cl, write)
     }
 
-    async fn apply(&self, mutations: Vec<storage::Mutation>, durable: bool) -> QueryResult<()> {
-        if mutations.is_empty() {
-            return Ok(());
+    /// Writes tables' mutations through the coordinator at `cl`.
+    async fn write(
+        &self,
+        schema: &Schema,
+        per_table: Vec<(Arc<Table>, write::Mutations)>,
+        cl: Consistency,
+        write_type: WriteType,
+    ) -> QueryResult<()> {
+        let mut groups = Vec::with_capacity(per_table.len());
+        for (t, m) in per_table {
+            let ks = schema
+                .keyspaces
+                .get(&t.keyspace)
+                .ok_or_else(|| QueryError::Invalid(format!("Keyspace {} does not exist", t.keyspace)))?;
+            groups.push(WriteGroup {
+                replication: ks.replication.clone(),
+                durable: ks.durable_writes,
+                mutations: m.into_mutations(&t),
+            });
         }
-        let engine = self.engine.clone();
-        tokio::task::spawn_blocking(move || -> QueryResult<()> {
-            for m in mutations {
-                engine.apply(m, durable)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| QueryError::Server(format!("write task failed: {e}")))?
+        self.coordinator.write(groups, cl, write_type).await
     }
 
     async fn execute(
@@ -396,10 +413,26 @@ impl QueryProcessor {
             Statement::Select(select) => {
                 let ks = select.table.keyspace.as_deref().or(ks_ref).ok_or_else(no_keyspace)?;
                 if let Some(vt) = crate::system::table(ks, &select.table.name) {
-                    return system_select::select(&vt, select, &params, &schema, &self.node);
+                    let topology = self.topology.borrow().clone();
+                    return system_select::select(&vt, select, &params, &schema, &self.node, &topology);
                 }
                 let table = self.user_table(&schema, &select.table, ks_ref)?;
                 let cl = select.consistency.unwrap_or(params.consistency);
+                if !self.coordinator.alone() {
+                    let ks = schema.keyspaces.get(&table.keyspace).ok_or_else(|| {
+                        QueryError::Invalid(format!("Keyspace {} does not exist", table.keyspace))
+                    })?;
+                    let rows = select::select_distributed(
+                        &self.coordinator,
+                        &ks.replication,
+                        &table,
+                        select,
+                        &params,
+                        cl,
+                    )
+                    .await?;
+                    return Ok(ResultBody::Rows(rows));
+                }
                 self.check_consistency(&schema, &table.keyspace, cl, false)?;
                 let engine = self.engine.clone();
                 let select = select.clone();
@@ -417,9 +450,8 @@ impl QueryProcessor {
             Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) => {
                 let (table, m, cl) =
                     self.statement_mutations(&schema, &parsed.statement, ks_ref, &params, How::default())?;
-                self.check_consistency(&schema, &table.keyspace, cl.unwrap_or(params.consistency), true)?;
-                let durable = schema.keyspaces.get(&table.keyspace).is_none_or(|k| k.durable_writes);
-                self.apply(m.into_mutations(&table), durable).await?;
+                let cl = cl.unwrap_or(params.consistency);
+                self.write(&schema, vec![(table, m)], cl, WriteType::Simple).await?;
                 Ok(ResultBody::Void)
             }
             Statement::Batch(b) => {
@@ -443,7 +475,10 @@ impl QueryProcessor {
                     self.merge_batch(&mut per_table, table, m);
                 }
                 let cl = b.using.consistency.unwrap_or(params.consistency);
-                self.apply_batch(&schema, per_table, cl).await
+                let wt =
+                    if b.kind == BatchKind::Logged { WriteType::Batch } else { WriteType::UnloggedBatch };
+                self.write(&schema, per_table, cl, wt).await?;
+                Ok(ResultBody::Void)
             }
             Statement::Truncate(q) => {
                 let table = self.user_table(&schema, q, ks_ref)?;
@@ -467,22 +502,6 @@ impl QueryProcessor {
             Some((_, mine)) => mine.merge(m),
             None => per_table.push((table, m)),
         }
-    }
-
-    async fn apply_batch(
-        &self,
-        schema: &Schema,
-        per_table: Vec<(Arc<Table>, write::Mutations)>,
-        cl: Consistency,
-    ) -> QueryResult<ResultBody> {
-        for (t, _) in &per_table {
-            self.check_consistency(schema, &t.keyspace, cl, true)?;
-        }
-        for (t, m) in per_table {
-            let durable = schema.keyspaces.get(&t.keyspace).is_none_or(|k| k.durable_writes);
-            self.apply(m.into_mutations(&t), durable).await?;
-        }
-        Ok(ResultBody::Void)
     }
 
     /// The mutations of one INSERT, UPDATE or DELETE, its table, and its `USING CONSISTENCY`.
@@ -603,7 +622,6 @@ impl QueryProcessor {
                 "{commit} is not supported as conditional update commit consistency. Use ANY if you mean \"make sure it is accepted but I don't care how many replicas commit it for non-SERIAL reads\""
             )));
         }
-        self.check_consistency(schema, &table.keyspace, commit, true)?;
         let sel = lwt::condition_select(&table, stmt)?;
         let mut last = self.condition_lock.lock().await;
         // Conditional writes are ordered by the lock: each gets a timestamp above the last one,
@@ -627,8 +645,7 @@ impl QueryProcessor {
             _ => exists,
         };
         if apply {
-            let durable = schema.keyspaces.get(&table.keyspace).is_none_or(|k| k.durable_writes);
-            self.apply(m.into_mutations(&table), durable).await?;
+            self.write(schema, vec![(table.clone(), m)], commit, WriteType::Cas).await?;
         }
         Ok(ResultBody::Rows(lwt::applied_result(&table, apply, Some(&current))?))
     }
@@ -675,66 +692,13 @@ impl QueryProcessor {
             )?;
             self.merge_batch(&mut per_table, table, m);
         }
-        self.apply_batch(&schema, per_table, req.consistency).await
-    }
-
-    async fn ddl(&self, current: Option<&str>, stmt: &Statement) -> QueryResult<ResultBody> {
-        let engine = &self.engine;
-        // DDL touches files (schema.json, table directories) with fsyncs: keep it off the
-        // async workers. A new table's storage exists before the schema that names it is
-        // published; a dropped table's storage goes after. A crash in between leaves storage
-        // that no schema names, which start-up reports and never serves.
-        let change = tokio::task::block_in_place(|| -> QueryResult<SchemaChangeKind> {
-            let change = self.schema.update(|s| {
-                let change = apply_ddl(s, stmt, current)?;
-                match &change {
-                    SchemaChangeKind::TableCreated(t) => {
-                        let mut d = storage::TableDescriptor::new(t.id, &t.keyspace, &t.name);
-                        d.options = t.storage_options();
-                        engine.create_table(d)?;
-                    }
-                    SchemaChangeKind::TableUpdated(t) => engine.alter_table(t.id, t.storage_options())?,
-                    _ => {}
-                }
-                Ok(change)
-            })?;
-            match &change {
-                SchemaChangeKind::TableDropped(t) => engine.drop_table(t.id)?,
-                SchemaChangeKind::KeyspaceDropped(_, tables) => {
-                    for t in tables {
-                        engine.drop_table(t.id)?;
-                    }
-                }
-                _ => {}
-            }
-            Ok(change)
-        })?;
-        let sc = |change: &str, target: SchemaChangeTarget| {
-            ResultBody::SchemaChange(SchemaChange { change: change.into(), target })
+        let wt = if req.kind == cql::protocol::batch_kind::LOGGED {
+            WriteType::Batch
+        } else {
+            WriteType::UnloggedBatch
         };
-        let table_target = |t: &crate::schema::Table| SchemaChangeTarget::Table {
-            keyspace: t.keyspace.clone(),
-            table: t.name.clone(),
-        };
-        let result = match change {
-            SchemaChangeKind::None => ResultBody::Void,
-            SchemaChangeKind::KeyspaceCreated(k) => sc("CREATED", SchemaChangeTarget::Keyspace(k)),
-            SchemaChangeKind::KeyspaceUpdated(k) => sc("UPDATED", SchemaChangeTarget::Keyspace(k)),
-            SchemaChangeKind::KeyspaceDropped(k, _) => sc("DROPPED", SchemaChangeTarget::Keyspace(k)),
-            SchemaChangeKind::TableCreated(t) => sc("CREATED", table_target(&t)),
-            SchemaChangeKind::TableUpdated(t) => sc("UPDATED", table_target(&t)),
-            SchemaChangeKind::TableDropped(t) => sc("DROPPED", table_target(&t)),
-        };
-        if let ResultBody::SchemaChange(c) = &result {
-            // Prepared statements may name what changed (their result columns, their table):
-            // drop them all so that clients re-prepare against the new schema.
-            if c.change != "CREATED" {
-                self.prepared.write().clear();
-            }
-            // Nobody listening is fine.
-            let _ = self.events.send(Event::SchemaChange(c.clone()));
-        }
-        Ok(result)
+        self.write(&schema, per_table, req.consistency, wt).await?;
+        Ok(ResultBody::Void)
     }
 
     /// Server events (schema changes) for connections that REGISTERed.

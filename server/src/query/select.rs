@@ -658,135 +658,263 @@ fn check(table: &Table, sel: &Select, params: &QueryParams) -> QueryResult<Check
     Ok(Checked { restrictions, plan, reversed, limit, per_partition_limit })
 }
 
-/// Runs `sel` against `table`.
+/// What a SELECT reads: named partitions (in token order), or a token range.
+#[derive(Debug, Clone)]
+pub enum Reads {
+    Keys(Vec<DecoratedKey>),
+    Range(KeyRange),
+}
+
+/// A SELECT being answered: fed partitions in token order by whatever reads them (this node's
+/// storage, or the coordinator from the replicas), then finished into a page of rows.
+pub struct Run<'a> {
+    ex: Executor<'a>,
+    state: Option<PagingState>,
+    slices: Option<Vec<ClusteringRange>>,
+    columns: Vec<ColumnSpec>,
+    /// What to read.
+    pub reads: Reads,
+    more: bool,
+}
+
+impl<'a> Run<'a> {
+    /// Checks `sel` and plans its reads.
+    pub fn new(table: &'a Table, sel: &Select, params: &QueryParams) -> QueryResult<Run<'a>> {
+        let Checked { restrictions, plan, reversed, limit, per_partition_limit } = check(table, sel, params)?;
+        let state = params.paging_state.as_deref().map(PagingState::decode).transpose()?;
+        let page_size =
+            if plan.count { None } else { params.page_size.filter(|p| *p > 0).map(|p| p as usize) };
+        let columns: Vec<ColumnSpec> = plan
+            .outs
+            .iter()
+            .map(|(_, name, ty)| ColumnSpec {
+                keyspace: table.keyspace.clone(),
+                table: table.name.clone(),
+                name: name.clone(),
+                ty: ty.clone(),
+            })
+            .collect();
+        let mut ex = Executor {
+            table,
+            writer: RowsWriter::new(),
+            plan,
+            reversed,
+            limit,
+            per_partition_limit,
+            page_size,
+            distinct: sel.distinct,
+            now_secs: super::bind::now_micros().div_euclid(1_000_000),
+            emitted: 0,
+            counted: 0,
+            remaining: state.as_ref().map_or(limit, |s| s.remaining),
+            last: None,
+            full: false,
+            collected: None,
+            restrictions,
+        };
+        let slices = ex.restrictions.clustering_slices(table)?;
+        let reads = if ex.restrictions.partition.is_some() {
+            // token() bounds given with the key itself also have to hold.
+            let tokens = KeyRange::token_bounds(ex.restrictions.token_lower, ex.restrictions.token_upper);
+            let mut keys: Vec<DecoratedKey> = ex
+                .restrictions
+                .partition_keys()?
+                .into_iter()
+                .map(DecoratedKey::new)
+                .filter(|k| tokens.contains(k))
+                .collect();
+            keys.sort();
+            if keys.len() > 1 && !sel.order_by.is_empty() && !ex.plan.count {
+                if params.page_size.is_some_and(|p| p > 0) {
+                    return Err(QueryError::Invalid(
+                        "Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query".into(),
+                    ));
+                }
+                ex.collected = Some(Vec::new());
+                ex.remaining = i64::MAX;
+            }
+            // A later page starts at the partition the last one stopped in.
+            if let Some(s) = &state {
+                let from = DecoratedKey::new(s.partition.clone());
+                keys.retain(|k| *k >= from);
+            }
+            Reads::Keys(keys)
+        } else {
+            Reads::Range(match (&state, ex.restrictions.token_lower, ex.restrictions.token_upper) {
+                (Some(s), _, upper) => {
+                    KeyRange::after_inclusive(DecoratedKey::new(s.partition.clone()), upper)
+                }
+                (None, lower, upper) => KeyRange::token_bounds(lower, upper),
+            })
+        };
+        Ok(Run { ex, state, slices, columns, reads, more: false })
+    }
+
+    /// Where a later page resumes inside `key`: after this clustering, with this many rows of
+    /// the partition already sent.
+    fn resume(&self, key: &DecoratedKey) -> Option<(&[u8], u32)> {
+        match &self.state {
+            Some(s) if s.partition == key.key => Some((s.clustering.as_ref(), s.in_partition)),
+            _ => None,
+        }
+    }
+
+    /// The clustering slices to read of `key` (`None`: all of it).
+    pub fn slices_for(&self, key: &DecoratedKey) -> Option<Vec<ClusteringRange>> {
+        let reversed = matches!(self.reads, Reads::Keys(_)) && self.ex.reversed;
+        slices_after(&self.slices, self.resume(key).map(|r| r.0), reversed)
+    }
+
+    /// Processes partition `key`; `sliced` when `data` holds only [`Run::slices_for`] of it.
+    /// Returns whether more partitions are wanted.
+    pub fn feed(&mut self, key: &DecoratedKey, data: PartitionData, sliced: bool) -> QueryResult<bool> {
+        let data = if sliced || (self.slices.is_none() && self.resume(key).is_none()) {
+            data
+        } else {
+            let p = data.into_partition()?;
+            PartitionData::Decoded(Box::new(match self.slices_for(key) {
+                Some(sl) => p.slice(&sl),
+                None => p,
+            }))
+        };
+        let resume = match &self.state {
+            Some(s) if s.partition == key.key => Some((s.clustering.as_ref(), s.in_partition)),
+            _ => None,
+        };
+        let go_on = self.ex.partition(key, &data, resume)?;
+        if !go_on {
+            self.more = self.ex.full && self.ex.remaining > 0;
+        }
+        Ok(go_on)
+    }
+
+    /// How many more rows the page can take (a hint for how much to read at once).
+    pub fn wanted(&self) -> usize {
+        let page = self.ex.page_size.map_or(usize::MAX, |p| p.saturating_sub(self.ex.emitted));
+        let limit = usize::try_from(self.ex.remaining).unwrap_or(usize::MAX);
+        page.min(limit).max(1)
+    }
+
+    /// The page of rows, with a paging state when there is more.
+    pub fn finish(self) -> QueryResult<Rows> {
+        let Run { mut ex, columns, more, .. } = self;
+        if let Some(mut rows) = ex.collected.take() {
+            // Clustering keys are stored in declared order; ORDER BY may ask for the reverse.
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            if ex.reversed {
+                rows.reverse();
+            }
+            for (_, key, v) in rows.into_iter().take(usize::try_from(ex.limit).unwrap_or(usize::MAX)) {
+                ex.write_row(&key, &v);
+            }
+        }
+        if ex.plan.count {
+            let n = ex.counted;
+            ex.writer.push_cell(Some(&n.to_be_bytes()));
+            ex.writer.end_row();
+        }
+        let paging_state = if more {
+            ex.last.as_ref().map(|(p, c, n)| {
+                PagingState {
+                    partition: p.clone(),
+                    clustering: c.clone(),
+                    remaining: ex.remaining,
+                    in_partition: *n,
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        let metadata = RowsMetadata { columns, paging_state, ..Default::default() };
+        Ok(ex.writer.finish(metadata))
+    }
+}
+
+/// Runs `sel` against `table` in this node's storage.
 pub fn select(
     engine: &Arc<storage::Engine>,
     table: &Table,
     sel: &Select,
     params: &QueryParams,
 ) -> QueryResult<Rows> {
-    let Checked { restrictions, plan, reversed, limit, per_partition_limit } = check(table, sel, params)?;
-    let state = params.paging_state.as_deref().map(PagingState::decode).transpose()?;
-    let page_size = if plan.count { None } else { params.page_size.filter(|p| *p > 0).map(|p| p as usize) };
-    let columns: Vec<ColumnSpec> = plan
-        .outs
-        .iter()
-        .map(|(_, name, ty)| ColumnSpec {
-            keyspace: table.keyspace.clone(),
-            table: table.name.clone(),
-            name: name.clone(),
-            ty: ty.clone(),
-        })
-        .collect();
-    let mut ex = Executor {
-        table,
-        writer: RowsWriter::new(),
-        plan,
-        reversed,
-        limit,
-        per_partition_limit,
-        page_size,
-        distinct: sel.distinct,
-        now_secs: super::bind::now_micros().div_euclid(1_000_000),
-        emitted: 0,
-        counted: 0,
-        remaining: state.as_ref().map_or(limit, |s| s.remaining),
-        last: None,
-        full: false,
-        collected: None,
-        restrictions,
-    };
-    let slices = ex.restrictions.clustering_slices(table)?;
-    let mut more = false;
-    if ex.restrictions.partition.is_some() {
-        // token() bounds given with the key itself also have to hold.
-        let tokens = KeyRange::token_bounds(ex.restrictions.token_lower, ex.restrictions.token_upper);
-        let mut keys: Vec<DecoratedKey> = ex
-            .restrictions
-            .partition_keys()?
-            .into_iter()
-            .map(DecoratedKey::new)
-            .filter(|k| tokens.contains(k))
-            .collect();
-        keys.sort();
-        if keys.len() > 1 && !sel.order_by.is_empty() && !ex.plan.count {
-            if params.page_size.is_some_and(|p| p > 0) {
-                return Err(QueryError::Invalid(
-                    "Cannot page queries with both ORDER BY and a IN restriction on the partition key; you must either remove the ORDER BY or the IN and sort client side, or disable paging for this query".into(),
-                ));
-            }
-            ex.collected = Some(Vec::new());
-            ex.remaining = i64::MAX;
-        }
-        for key in keys {
-            let resume = match &state {
-                Some(s) if DecoratedKey::new(s.partition.clone()) > key => continue,
-                Some(s) if s.partition == key.key => Some((s.clustering.as_ref(), s.in_partition)),
-                _ => None,
-            };
-            let sl = slices_after(&slices, resume.map(|r| r.0), reversed);
-            let Some(p) = engine.read(table.id, &key, sl.as_deref())? else { continue };
-            if !ex.partition(&key, &PartitionData::Decoded(Box::new(p)), resume)? {
-                more = ex.full && ex.remaining > 0;
-                break;
-            }
-        }
-    } else {
-        let range = match (&state, ex.restrictions.token_lower, ex.restrictions.token_upper) {
-            (Some(s), _, upper) => KeyRange::after_inclusive(DecoratedKey::new(s.partition.clone()), upper),
-            (None, lower, upper) => KeyRange::token_bounds(lower, upper),
-        };
-        for item in engine.scan_data(table.id, &range)? {
-            let (key, data) = item?;
-            let resume = match &state {
-                Some(s) if s.partition == key.key => Some((s.clustering.as_ref(), s.in_partition)),
-                _ => None,
-            };
-            let data = match (&slices, resume) {
-                (None, None) => data,
-                _ => {
-                    let p = data.into_partition()?;
-                    let sl = slices_after(&slices, resume.map(|r| r.0), false);
-                    PartitionData::Decoded(Box::new(match sl {
-                        Some(sl) => p.slice(&sl),
-                        None => p,
-                    }))
+    let mut run = Run::new(table, sel, params)?;
+    match run.reads.clone() {
+        Reads::Keys(keys) => {
+            for key in keys {
+                let sl = run.slices_for(&key);
+                let Some(p) = engine.read(table.id, &key, sl.as_deref())? else { continue };
+                if !run.feed(&key, PartitionData::Decoded(Box::new(p)), true)? {
+                    break;
                 }
-            };
-            if !ex.partition(&key, &data, resume)? {
-                more = ex.full && ex.remaining > 0;
-                break;
+            }
+        }
+        Reads::Range(range) => {
+            for item in engine.scan_data(table.id, &range)? {
+                let (key, data) = item?;
+                if !run.feed(&key, data, false)? {
+                    break;
+                }
             }
         }
     }
-    if let Some(mut rows) = ex.collected.take() {
-        // Clustering keys are stored in declared order; ORDER BY may ask for the reverse.
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-        if reversed {
-            rows.reverse();
-        }
-        for (_, key, v) in rows.into_iter().take(usize::try_from(ex.limit).unwrap_or(usize::MAX)) {
-            ex.write_row(&key, &v);
-        }
-    }
-    if ex.plan.count {
-        let n = ex.counted;
-        ex.writer.push_cell(Some(&n.to_be_bytes()));
-        ex.writer.end_row();
-    }
-    let paging_state = if more {
-        ex.last.as_ref().map(|(p, c, n)| {
-            PagingState {
-                partition: p.clone(),
-                clustering: c.clone(),
-                remaining: ex.remaining,
-                in_partition: *n,
+    run.finish()
+}
+
+/// Runs `sel` through the coordinator: each partition, or each page of the token range, read
+/// from the replicas at `cl`.
+pub async fn select_distributed(
+    coordinator: &crate::coordinator::Coordinator,
+    replication: &crate::schema::Replication,
+    table: &Table,
+    sel: &Select,
+    params: &QueryParams,
+    cl: cql::Consistency,
+) -> QueryResult<Rows> {
+    use futures::StreamExt;
+    let mut run = Run::new(table, sel, params)?;
+    let speculate =
+        crate::coordinator::speculative_delay(&table.options.speculative_retry, &coordinator.stats, table.id);
+    match run.reads.clone() {
+        Reads::Keys(keys) => {
+            let requests: Vec<crate::replica::ReadRequest> = keys
+                .iter()
+                .map(|k| crate::replica::ReadRequest {
+                    table: table.id,
+                    key: k.clone(),
+                    digest: false,
+                    slices: run.slices_for(k),
+                })
+                .collect();
+            // A handful of partitions at once, in key order.
+            let results: Vec<QueryResult<Option<storage::Partition>>> = futures::stream::iter(requests)
+                .map(|req| coordinator.read_partition(replication, req, cl, speculate))
+                .buffered(32)
+                .collect()
+                .await;
+            for (key, r) in keys.iter().zip(results) {
+                let Some(p) = r? else { continue };
+                if !run.feed(key, PartitionData::Decoded(Box::new(p)), true)? {
+                    break;
+                }
             }
-            .encode()
-        })
-    } else {
-        None
-    };
-    let metadata = RowsMetadata { columns, paging_state, ..Default::default() };
-    Ok(ex.writer.finish(metadata))
+        }
+        Reads::Range(mut range) => loop {
+            let fetch = (run.wanted().min(1000) as u32).max(100);
+            let page = coordinator.read_range(replication, table.id, &range, fetch, cl).await?;
+            let last = page.partitions.last().map(|(k, _)| k.clone());
+            let mut stopped = false;
+            for (key, p) in page.partitions {
+                if !run.feed(&key, PartitionData::Decoded(Box::new(p)), false)? {
+                    stopped = true;
+                    break;
+                }
+            }
+            match last {
+                Some(k) if !stopped && !page.complete => range = KeyRange::after(k, range.end.clone()),
+                _ => break,
+            }
+        },
+    }
+    run.finish()
 }

@@ -68,6 +68,7 @@ pub(crate) fn select(
     params: &QueryParams,
     schema: &Schema,
     node: &NodeInfo,
+    topology: &crate::cluster::Topology,
 ) -> QueryResult<ResultBody> {
     // Filters: (column index, accepted values).
     let mut filters: Vec<(usize, Vec<Option<Bytes>>)> = Vec::new();
@@ -114,7 +115,7 @@ pub(crate) fn select(
     let metadata = RowsMetadata { columns: specs(vt, &projection), ..Default::default() };
     let keep = |r: &VRow| filters.iter().all(|(i, accepted)| accepted.contains(&r[*i]));
     let mut w = RowsWriter::new();
-    for r in rows(vt, schema, node).iter().filter(|r| keep(r)) {
+    for r in rows(vt, schema, node, topology).iter().filter(|r| keep(r)) {
         for (i, _) in &projection {
             w.push_cell(r[*i].as_deref());
         }

@@ -349,7 +349,7 @@ fn row(t: &VTable, values: Vec<(&str, Bytes)>) -> VRow {
 }
 
 /// Every row of the virtual table `t`.
-pub fn rows(t: &VTable, schema: &Schema, node: &NodeInfo) -> Vec<VRow> {
+pub fn rows(t: &VTable, schema: &Schema, node: &NodeInfo, topology: &crate::cluster::Topology) -> Vec<VRow> {
     let tokens = || set_text(node.tokens.iter().map(|t| t.to_string()));
     match (t.keyspace, t.name) {
         ("system", "local") => vec![row(
@@ -377,7 +377,36 @@ pub fn rows(t: &VTable, schema: &Schema, node: &NodeInfo) -> Vec<VRow> {
                 ("tessera_version", text(env!("CARGO_PKG_VERSION"))),
             ],
         )],
-        ("system", "peers") | ("system", "peers_v2") => Vec::new(),
+        ("system", "peers") | ("system", "peers_v2") => {
+            let v2 = t.name == "peers_v2";
+            topology
+                .peers()
+                .filter(|m| m.is_normal())
+                .map(|m| {
+                    let rpc =
+                        m.rpc.unwrap_or(std::net::SocketAddr::new(m.gossip_addr.ip(), node.rpc_port as u16));
+                    let mut values = vec![
+                        ("peer", inet(m.gossip_addr.ip())),
+                        ("data_center", text(&m.dc)),
+                        ("host_id", uuid_bytes(m.host_id)),
+                        ("rack", text(&m.rack)),
+                        ("release_version", text(&m.release_version)),
+                        ("tokens", set_text(m.tokens.iter().map(|t| t.to_string()))),
+                    ];
+                    if let Some(v) = m.schema_version {
+                        values.push(("schema_version", uuid_bytes(v)));
+                    }
+                    if v2 {
+                        values.push(("peer_port", int(i32::from(m.gossip_addr.port()))));
+                        values.push(("native_address", inet(rpc.ip())));
+                        values.push(("native_port", int(i32::from(rpc.port()))));
+                    } else {
+                        values.push(("rpc_address", inet(rpc.ip())));
+                    }
+                    row(t, values)
+                })
+                .collect()
+        }
         ("system_schema", "keyspaces") => keyspace_rows(schema)
             .into_iter()
             .map(|k| {

@@ -45,6 +45,24 @@ pub fn error_response(e: &QueryError) -> Response {
             error_code::UNAVAILABLE,
             ErrorExtra::Unavailable { consistency: *consistency, required: *required, alive: *alive },
         ),
+        QueryError::WriteTimeout { consistency, received, block_for, write_type } => (
+            error_code::WRITE_TIMEOUT,
+            ErrorExtra::WriteTimeout {
+                consistency: *consistency,
+                received: *received,
+                block_for: *block_for,
+                write_type: write_type.as_str().to_string(),
+            },
+        ),
+        QueryError::ReadTimeout { consistency, received, block_for, data_present } => (
+            error_code::READ_TIMEOUT,
+            ErrorExtra::ReadTimeout {
+                consistency: *consistency,
+                received: *received,
+                block_for: *block_for,
+                data_present: *data_present,
+            },
+        ),
         QueryError::Overloaded(_) => (error_code::OVERLOADED, ErrorExtra::None),
         QueryError::Protocol(_) => (error_code::PROTOCOL_ERROR, ErrorExtra::None),
         QueryError::Server(_) => (error_code::SERVER_ERROR, ErrorExtra::None),
