@@ -3,5 +3,8 @@
 //! network and never links the server's internals.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod cluster;
+pub mod nodetool;
 pub mod shell;
 pub mod sstable;
+mod table;
