@@ -38,6 +38,9 @@ pub enum QueryError {
     /// 0x1200: replicas did not answer a read in time.
     #[error("Operation timed out - received only {received} responses (consistency {consistency}, {block_for} required, data {})", if *data_present { "present" } else { "absent" })]
     ReadTimeout { consistency: Consistency, received: i32, block_for: i32, data_present: bool },
+    /// 0x1003: a TRUNCATE did not complete on every node.
+    #[error("{0}")]
+    Truncate(String),
     /// 0x1001: the node is shedding load.
     #[error("{0}")]
     Overloaded(String),

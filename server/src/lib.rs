@@ -2,6 +2,7 @@
 //! replica verbs, hints, repair, native transport and the admin API.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod admin;
 pub mod cluster;
 pub mod config;
 pub mod coordinator;

@@ -191,7 +191,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         corrupt_entries = replay.log.corrupt.len(),
         "storage engine open"
     );
-    let schema = SchemaStore::open(&dir)?;
+    let schema = Arc::new(SchemaStore::open(&dir)?);
     reconcile(&engine, &schema.snapshot())?;
     let mut id = load_identity(&dir)?;
     let rpc_address: IpAddr = config.native_transport_address.parse().map_err(|e| {
@@ -295,12 +295,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Duration::from_millis(config.max_hint_window_ms),
         Duration::from_millis(config.write_request_timeout_ms),
     ));
-    let processor = Arc::new(QueryProcessor::new(engine.clone(), schema, node, coordinator));
+    let processor = Arc::new(QueryProcessor::new(engine.clone(), schema.clone(), node, coordinator));
+    let admin_ip: IpAddr = config
+        .admin_address
+        .parse()
+        .map_err(|e| anyhow::anyhow!("admin_address '{}' is not an IP address: {e}", config.admin_address))?;
+    let admin = crate::admin::serve(
+        SocketAddr::new(admin_ip, config.admin_port),
+        Arc::new(crate::admin::AdminState {
+            cluster_name: config.cluster_name.clone(),
+            cluster: cluster.clone(),
+            schema: schema.clone(),
+        }),
+    )
+    .await?;
     cluster.messaging.set_handler(Arc::new(crate::replica::Replica {
         engine: engine.clone(),
         processor: processor.clone(),
     }));
     let schema_sync = tokio::spawn(processor.clone().reconcile_schemas());
+    let topology_events = tokio::spawn(processor.clone().announce_topology());
     let addr = std::net::SocketAddr::new(rpc_address, config.native_transport_port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -326,6 +340,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     load_task.abort();
     hint_delivery.abort();
     schema_sync.abort();
+    topology_events.abort();
+    admin.abort();
     let _ = stop_tx.send(true);
     let _ = transport.await;
     tracing::info!("stopping: draining memtables");

@@ -6,6 +6,7 @@
 //! | Mutation, Hint | flags `u8` (bit 0: durable) + a `storage::Mutation` | empty, once applied |
 //! | Read | [`ReadRequest`] | `u8` 0 absent / 1 present, then the partition (or its 16-byte digest) |
 //! | RangeRead | [`RangeRequest`] | [`RangeResponse`] |
+//! | Truncate | table id (16 bytes) | empty, once the table is empty here |
 //! | SchemaPull | empty | this node's schema (JSON) |
 //! | SchemaPush | a schema (JSON) | empty, once merged into this node's |
 //!
@@ -337,6 +338,15 @@ impl Handler for Replica {
                     tokio::task::spawn_blocking(move || range_local(&engine, &req).map(|r| r.encode()))
                         .await
                         .map_err(|e| format!("read task failed: {e}"))?
+                }
+                Verb::Truncate => {
+                    let mut b = payload;
+                    let id = get_table(&mut b)?;
+                    tokio::task::spawn_blocking(move || engine.truncate(id))
+                        .await
+                        .map_err(|e| format!("truncate task failed: {e}"))?
+                        .map_err(|e| e.to_string())?;
+                    Ok(Bytes::new())
                 }
                 Verb::SchemaPull => processor.schema_json().map_err(|e| e.to_string()),
                 Verb::SchemaPush => {

@@ -18,6 +18,8 @@ pub struct TestNode {
     pub port: u16,
     /// Internode TCP and gossip UDP.
     pub storage_port: u16,
+    /// The admin HTTP API.
+    pub admin_port: u16,
     extra_config: String,
 }
 
@@ -61,6 +63,7 @@ impl TestNode {
         let host = "127.0.0.1".to_string();
         let port = free_port(&host);
         let storage_port = free_port(&host);
+        let admin_port = free_port(&host);
         let mut n = TestNode {
             child: None,
             lines: None,
@@ -68,6 +71,7 @@ impl TestNode {
             host,
             port,
             storage_port,
+            admin_port,
             extra_config: extra_config.to_string(),
         };
         n.spawn();
@@ -87,13 +91,15 @@ impl TestNode {
         let data = self.dir.path().join("data");
         let cfg = format!(
             "data_directory: {}\nnative_transport_address: {}\nnative_transport_port: {}\n\
-             listen_address: {}\nstorage_port: {}\nseeds: [{}]\n{}",
+             listen_address: {}\nstorage_port: {}\nseeds: [{}]\nadmin_address: {}\nadmin_port: {}\n{}",
             data.display(),
             self.host,
             self.port,
             self.host,
             self.storage_port,
             self.host,
+            self.host,
+            self.admin_port,
             self.extra_config
         );
         std::fs::write(self.config_path(), cfg).unwrap();

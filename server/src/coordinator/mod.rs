@@ -43,7 +43,37 @@ impl Coordinator {
     pub fn alone(&self) -> bool {
         self.cluster.topology().ring.endpoints().len() <= 1
     }
+
+    /// Empties `table` on every other node of the ring; every node must be up (as Cassandra
+    /// requires), and each must confirm.
+    pub async fn truncate_others(&self, table: storage::TableId) -> crate::error::QueryResult<()> {
+        use crate::error::QueryError;
+        let topology = self.cluster.topology();
+        let others: Vec<&crate::locator::Endpoint> =
+            topology.ring.endpoints().iter().filter(|e| e.host_id != topology.local.host_id).collect();
+        let down = others.iter().filter(|e| !topology.is_up(e.host_id)).count();
+        if down > 0 {
+            let all = topology.ring.endpoints().len() as i32;
+            return Err(QueryError::Unavailable {
+                consistency: cql::Consistency::All,
+                required: all,
+                alive: all - down as i32,
+            });
+        }
+        let asks = others.into_iter().filter_map(|e| topology.address(e.host_id)).map(|addr| {
+            let messaging = self.cluster.messaging.clone();
+            let payload = bytes::Bytes::copy_from_slice(&table.0);
+            async move { messaging.request(addr, crate::net::Verb::Truncate, payload, TRUNCATE_TIMEOUT).await }
+        });
+        for r in futures::future::join_all(asks).await {
+            r.map_err(|e| QueryError::Truncate(format!("Error during truncate: {e}")))?;
+        }
+        Ok(())
+    }
 }
+
+/// How long a TRUNCATE waits for every node (Cassandra's `truncate_request_timeout`).
+const TRUNCATE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the coordinator counts, and the read latencies speculative retry is based on.
 #[derive(Debug, Default)]

@@ -56,6 +56,8 @@ pub enum Verb {
     SchemaPush = 6,
     /// A hinted mutation replayed to its replica.
     Hint = 7,
+    /// Empty a table (16-byte table id).
+    Truncate = 8,
 }
 
 impl Verb {
@@ -68,6 +70,7 @@ impl Verb {
             5 => Verb::SchemaPull,
             6 => Verb::SchemaPush,
             7 => Verb::Hint,
+            8 => Verb::Truncate,
             _ => return None,
         })
     }

@@ -148,6 +148,50 @@ impl QueryProcessor {
         Ok(())
     }
 
+    /// Turns changes of the ring and of liveness into TOPOLOGY_CHANGE (NEW_NODE,
+    /// REMOVED_NODE) and STATUS_CHANGE (UP, DOWN) events for this node's clients, each with
+    /// the node's CQL address; runs until the node stops.
+    pub async fn announce_topology(self: std::sync::Arc<Self>) {
+        let mut topology = self.coordinator.cluster.watch();
+        let snapshot = |t: &crate::cluster::Topology| -> std::collections::BTreeMap<uuid::Uuid, (std::net::SocketAddr, bool)> {
+            t.peers()
+                .filter(|m| m.is_normal())
+                .filter_map(|m| m.rpc.map(|rpc| (m.host_id, (rpc, m.is_up()))))
+                .collect()
+        };
+        let mut before = snapshot(&topology.borrow());
+        while topology.changed().await.is_ok() {
+            let now = snapshot(&topology.borrow_and_update());
+            for (host, (rpc, up)) in &now {
+                match before.get(host) {
+                    None => {
+                        let _ = self
+                            .events
+                            .send(Event::TopologyChange { change: "NEW_NODE".into(), address: *rpc });
+                        if *up {
+                            let _ =
+                                self.events.send(Event::StatusChange { change: "UP".into(), address: *rpc });
+                        }
+                    }
+                    Some((_, was_up)) if was_up != up => {
+                        let change = if *up { "UP" } else { "DOWN" };
+                        let _ =
+                            self.events.send(Event::StatusChange { change: change.into(), address: *rpc });
+                    }
+                    _ => {}
+                }
+            }
+            for (host, (rpc, _)) in &before {
+                if !now.contains_key(host) {
+                    let _ = self
+                        .events
+                        .send(Event::TopologyChange { change: "REMOVED_NODE".into(), address: *rpc });
+                }
+            }
+            before = now;
+        }
+    }
+
     /// The schema as JSON, for a peer that pulls it.
     pub fn schema_json(&self) -> QueryResult<Bytes> {
         serde_json::to_vec(&*self.schema.snapshot())

@@ -70,7 +70,7 @@ pub struct PreparedStatement {
 /// Runs statements for every connection of the node.
 pub struct QueryProcessor {
     engine: Arc<storage::Engine>,
-    schema: SchemaStore,
+    schema: Arc<SchemaStore>,
     node: NodeInfo,
     /// The cluster as gossip shows it.
     topology: tokio::sync::watch::Receiver<Arc<crate::cluster::Topology>>,
@@ -197,7 +197,7 @@ impl QueryProcessor {
     /// A processor over `engine` with the schema kept in `dir`.
     pub fn new(
         engine: Arc<storage::Engine>,
-        schema: SchemaStore,
+        schema: Arc<SchemaStore>,
         node: NodeInfo,
         coordinator: Arc<Coordinator>,
     ) -> QueryProcessor {
@@ -482,6 +482,7 @@ impl QueryProcessor {
             }
             Statement::Truncate(q) => {
                 let table = self.user_table(&schema, q, ks_ref)?;
+                self.coordinator.truncate_others(table.id).await?;
                 let engine = self.engine.clone();
                 tokio::task::spawn_blocking(move || engine.truncate(table.id))
                     .await
@@ -701,7 +702,7 @@ impl QueryProcessor {
         Ok(ResultBody::Void)
     }
 
-    /// Server events (schema changes) for connections that REGISTERed.
+    /// Server events (schema, topology and status changes) for connections that REGISTERed.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
         self.events.subscribe()
     }

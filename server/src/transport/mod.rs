@@ -64,6 +64,7 @@ pub fn error_response(e: &QueryError) -> Response {
             },
         ),
         QueryError::Overloaded(_) => (error_code::OVERLOADED, ErrorExtra::None),
+        QueryError::Truncate(_) => (error_code::TRUNCATE_ERROR, ErrorExtra::None),
         QueryError::Protocol(_) => (error_code::PROTOCOL_ERROR, ErrorExtra::None),
         QueryError::Server(_) => (error_code::SERVER_ERROR, ErrorExtra::None),
     };
@@ -153,6 +154,8 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
     let mut started = false;
     let mut events: Option<tokio::task::JoinHandle<()>> = None;
+    // The event types this connection REGISTERed for.
+    let registered: Arc<parking_lot::Mutex<std::collections::HashSet<String>>> = Arc::default();
     let mut header = [0u8; HEADER_LEN];
     loop {
         match rd.read_exact(&mut header).await {
@@ -249,8 +252,13 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
                     let _ = tx.send(send_close(h.stream, protocol_error(msg))).await;
                     break;
                 }
-                if kinds.iter().any(|k| k == "SCHEMA_CHANGE") && events.is_none() {
-                    events = Some(tokio::spawn(forward_events(processor.subscribe(), tx.clone())));
+                registered.lock().extend(kinds.iter().cloned());
+                if events.is_none() {
+                    events = Some(tokio::spawn(forward_events(
+                        processor.subscribe(),
+                        tx.clone(),
+                        registered.clone(),
+                    )));
                 }
                 let _ = tx.send(reply(Response::Ready)).await;
             }
@@ -300,10 +308,19 @@ async fn connection(socket: TcpStream, processor: Arc<QueryProcessor>) -> anyhow
 async fn forward_events(
     mut rx: tokio::sync::broadcast::Receiver<cql::protocol::Event>,
     tx: mpsc::Sender<Outgoing>,
+    registered: Arc<parking_lot::Mutex<std::collections::HashSet<String>>>,
 ) {
     loop {
         match rx.recv().await {
             Ok(ev) => {
+                let kind = match &ev {
+                    cql::protocol::Event::TopologyChange { .. } => "TOPOLOGY_CHANGE",
+                    cql::protocol::Event::StatusChange { .. } => "STATUS_CHANGE",
+                    cql::protocol::Event::SchemaChange(_) => "SCHEMA_CHANGE",
+                };
+                if !registered.lock().contains(kind) {
+                    continue;
+                }
                 if tx
                     .send(Outgoing {
                         stream: -1,
