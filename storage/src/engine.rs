@@ -350,7 +350,7 @@ impl Engine {
     /// Partitions of `range` in order as [`PartitionData`]: what a reader walking live rows
     /// wants, since a partition only one SSTable holds is read in place, never decoded.
     pub fn scan_data(&self, id: TableId, range: &KeyRange) -> Result<DataIterator> {
-        Ok(self.inner.table(id)?.scan(range)?.data())
+        self.inner.table(id)?.scan_data(range)
     }
 
     /// Flushes table `id`'s memtable and waits for the SSTable.

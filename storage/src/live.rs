@@ -14,10 +14,11 @@ use crate::cell::{Cell, DeletionTime};
 use crate::codec::Reader;
 use crate::error::{Error, Result};
 use crate::partition::Partition;
-use crate::partition_codec::{CellRef, decode_partition, get_cell_ref, read_deletion};
-use crate::row::Row;
+use crate::partition_codec::{CellRef, decode_partition, get_cell_ref, malformed, read_deletion};
+use crate::row::{CellKey, Row};
 use crate::sstable::reader::SSTableReader;
 use bytes::Bytes;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// One live cell of a [`LiveRow`].
@@ -49,18 +50,37 @@ enum Cells<'a> {
 
 impl<'a> LiveRow<'a> {
     /// The live cells in (column, path) order.
+    #[inline]
     pub fn cells(&self) -> impl Iterator<Item = LiveCell<'a>> + 'a {
-        let (stored, decoded) =
-            match self.cells {
-                Cells::Stored { src, spans } => (Some(spans.iter().map(move |s| s.get(src))), None),
-                Cells::Decoded { row, now_secs } => {
-                    let it = row.cells.iter().filter(move |(_, c)| c.is_live(now_secs)).map(|(k, c)| {
-                        LiveCell { column: &k.column, path: k.path.as_deref(), cell: cell_ref(c) }
-                    });
-                    (None, Some(it))
+        LiveCells(match self.cells {
+            Cells::Stored { src, spans } => CellsIter::Stored { src, spans: spans.iter() },
+            Cells::Decoded { row, now_secs } => CellsIter::Decoded { cells: row.cells.iter(), now_secs },
+        })
+    }
+}
+
+/// The iterator behind [`LiveRow::cells`].
+struct LiveCells<'a>(CellsIter<'a>);
+
+enum CellsIter<'a> {
+    Stored { src: &'a [u8], spans: std::slice::Iter<'a, CellSpan> },
+    Decoded { cells: crate::sorted_map::Iter<'a, CellKey, Cell>, now_secs: i64 },
+}
+
+impl<'a> Iterator for LiveCells<'a> {
+    type Item = LiveCell<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<LiveCell<'a>> {
+        match &mut self.0 {
+            CellsIter::Stored { src, spans } => spans.next().map(|s| s.get(src)),
+            CellsIter::Decoded { cells, now_secs } => loop {
+                let (k, c) = cells.next()?;
+                if c.is_live(*now_secs) {
+                    return Some(LiveCell { column: &k.column, path: k.path.as_deref(), cell: cell_ref(c) });
                 }
-            };
-        stored.into_iter().flatten().chain(decoded.into_iter().flatten())
+            },
+        }
     }
 }
 
@@ -109,27 +129,43 @@ pub struct RowScratch {
     complex: Vec<((usize, usize), DeletionTime)>,
 }
 
+/// Decoded bytes of one SSTable that a scan cuts partitions out of (a chunk, or one partition
+/// joined from the chunks it spans), with the SSTable, for error reports. The partitions of a
+/// chunk share it: handing one out costs one reference count.
+pub(crate) struct StoredBuffer {
+    pub(crate) bytes: Bytes,
+    pub(crate) origin: Arc<SSTableReader>,
+}
+
 /// A partition of one SSTable, still encoded: the bytes after its key.
 #[derive(Clone)]
 pub struct StoredPartition {
-    bytes: Bytes,
+    buf: Arc<StoredBuffer>,
+    body: Range<usize>,
     position: u64,
-    origin: Arc<SSTableReader>,
 }
 
 impl StoredPartition {
-    pub(crate) fn new(bytes: Bytes, position: u64, origin: Arc<SSTableReader>) -> Self {
-        StoredPartition { bytes, position, origin }
+    /// The partition whose encoding is `buf.bytes[body]`, found at uncompressed offset
+    /// `position` of its SSTable.
+    pub(crate) fn new(buf: Arc<StoredBuffer>, body: Range<usize>, position: u64) -> Self {
+        StoredPartition { buf, body, position }
+    }
+
+    /// The encoded bytes.
+    #[inline]
+    fn body(&self) -> &[u8] {
+        self.buf.bytes.get(self.body.clone()).unwrap_or_default()
     }
 
     fn corrupt(&self, e: Error) -> Error {
-        self.origin.partition_error(self.position, &e.to_string())
+        self.buf.origin.partition_error(self.position, &e.to_string())
     }
 
     /// Decodes the partition (shadowed data not yet purged).
     pub fn decode(&self) -> Result<Partition> {
-        let mut r = Reader::new(&self.bytes);
-        let p = decode_partition(&mut r, &self.bytes).map_err(|e| self.corrupt(e))?;
+        let mut r = Reader::new(self.body());
+        let p = decode_partition(&mut r, &self.buf.bytes).map_err(|e| self.corrupt(e))?;
         if !r.is_empty() {
             return Err(self.corrupt(Error::Malformed("trailing bytes".into())));
         }
@@ -142,7 +178,7 @@ impl StoredPartition {
         scratch: &mut RowScratch,
         f: &mut dyn FnMut(&LiveRow<'_>) -> bool,
     ) -> Result<()> {
-        match walk(&self.bytes, now_secs, scratch, f) {
+        match walk(self.body(), now_secs, scratch, f) {
             Ok(Walk::Done) => Ok(()),
             Ok(Walk::HasRangeTombstones) => {
                 let mut p = self.decode()?;
@@ -244,7 +280,7 @@ fn walk(
     let mut r = Reader::new(src);
     let flags = r.u8()?;
     if flags & !0x07 != 0 {
-        return Err(Error::Malformed(format!("unknown partition flags {flags:#x}")));
+        return Err(bad_flags("partition", flags));
     }
     if flags & 0x04 != 0 {
         return Ok(Walk::HasRangeTombstones);
@@ -279,13 +315,19 @@ fn walk(
         }
     }
     if !r.is_empty() {
-        return Err(Error::Malformed("trailing bytes".into()));
+        return Err(malformed("trailing bytes"));
     }
     Ok(Walk::Done)
 }
 
+#[cold]
+#[inline(never)]
+fn bad_flags(what: &str, flags: u8) -> Error {
+    Error::Malformed(format!("unknown {what} flags {flags:#x}"))
+}
+
 /// Reads one row body, leaving its live cells in `scratch.cells`; returns the live marker.
-#[inline]
+#[inline(always)]
 fn walk_row<'a>(
     r: &mut Reader<'a>,
     src: &'a [u8],
@@ -297,7 +339,7 @@ fn walk_row<'a>(
     scratch.complex.clear();
     let flags = r.u8()?;
     if flags & !0x07 != 0 {
-        return Err(Error::Malformed(format!("unknown row flags {flags:#x}")));
+        return Err(bad_flags("row", flags));
     }
     let marker = if flags & 0x01 != 0 { Some(get_cell_ref(r, false)?.1) } else { None };
     let row_del = if flags & 0x02 != 0 { outer.max(read_deletion(r)?) } else { outer };

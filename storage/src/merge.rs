@@ -9,6 +9,7 @@
 use crate::error::Result;
 use crate::live::PartitionData;
 use crate::partition::Partition;
+use crate::sstable::StoredScanner;
 use crate::token::DecoratedKey;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -52,7 +53,7 @@ impl MergeIterator {
 
     /// The same merge, yielding [`PartitionData`].
     pub fn data(self) -> DataIterator {
-        DataIterator(self)
+        DataIterator(Data::Merge(self))
     }
 
     fn advance(&mut self, i: usize) -> Result<()> {
@@ -137,17 +138,38 @@ impl Iterator for MergeIterator {
 }
 
 /// [`MergeIterator`] yielding [`PartitionData`].
-pub struct DataIterator(MergeIterator);
+pub struct DataIterator(Data);
+
+enum Data {
+    Merge(MergeIterator),
+    /// A single SSTable's scan: nothing to merge, and its partitions need no purge, so they
+    /// pass through as they are (see [`crate::table::Table::scan_data`]).
+    Single(StoredScanner),
+}
+
+impl DataIterator {
+    /// The partitions of one SSTable's scan, unmerged.
+    pub(crate) fn single(scan: StoredScanner) -> Self {
+        DataIterator(Data::Single(scan))
+    }
+}
 
 impl Iterator for DataIterator {
     type Item = Result<(DecoratedKey, PartitionData)>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        if self.0.failed {
-            return None;
+        match &mut self.0 {
+            // The scan ends itself after an error.
+            Data::Single(s) => s.next(),
+            Data::Merge(m) => {
+                if m.failed {
+                    return None;
+                }
+                let r = m.next_data();
+                m.guard(r)
+            }
         }
-        let r = self.0.next_data();
-        self.0.guard(r)
     }
 }
 

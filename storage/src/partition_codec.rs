@@ -28,6 +28,7 @@ fn put_deletion(out: &mut Vec<u8>, d: &DeletionTime) {
     put_varint(out, d.local_deletion_time);
 }
 
+#[inline]
 fn get_deletion(r: &mut Reader<'_>) -> Result<DeletionTime> {
     Ok(DeletionTime { marked_for_delete_at: r.varint()?, local_deletion_time: r.varint()? })
 }
@@ -82,35 +83,49 @@ impl CellRef<'_> {
 
 /// Reads one cell body (everything after the column name), validating it exactly as the
 /// owned decoder does. Returns the cell path, if any, and the cell.
-#[inline]
+#[inline(always)]
 pub(crate) fn get_cell_ref<'a>(
     r: &mut Reader<'a>,
     with_value: bool,
 ) -> Result<(Option<&'a [u8]>, CellRef<'a>)> {
     let flags = r.u8()?;
-    if flags & !0x07 != 0 {
-        return Err(Error::Malformed(format!("unknown cell flags {flags:#x}")));
+    if flags & !0x07 != 0 || flags & 0x06 == 0x06 {
+        return Err(bad_cell_flags(flags));
     }
     let path = if flags & 0x01 != 0 { Some(r.bytes()?) } else { None };
     let timestamp = r.varint()?;
     let ttl = if flags & 0x02 != 0 {
         match u32::try_from(r.uvarint()?) {
             Ok(t) if t > 0 => t,
-            _ => return Err(Error::Malformed("an expiring cell needs a ttl between 1 and 2^32-1".into())),
+            _ => return Err(malformed("an expiring cell needs a ttl between 1 and 2^32-1")),
         }
     } else {
         0
     };
-    if flags & 0x06 == 0x06 {
-        return Err(Error::Malformed("a cell cannot be both expiring and a tombstone".into()));
-    }
     let expiring_or_tomb = flags & 0x06 != 0;
     let local_deletion_time = if expiring_or_tomb { r.varint()? } else { NO_DELETION_TIME };
     if flags & 0x04 != 0 && local_deletion_time == NO_DELETION_TIME {
-        return Err(Error::Malformed("tombstone without a deletion time".into()));
+        return Err(malformed("tombstone without a deletion time"));
     }
     let value: &[u8] = if with_value && flags & 0x04 == 0 { r.bytes()? } else { &[] };
     Ok((path, CellRef { timestamp, ttl, local_deletion_time, value }))
+}
+
+#[cold]
+#[inline(never)]
+fn bad_cell_flags(flags: u8) -> Error {
+    if flags & !0x07 != 0 {
+        Error::Malformed(format!("unknown cell flags {flags:#x}"))
+    } else {
+        Error::Malformed("a cell cannot be both expiring and a tombstone".into())
+    }
+}
+
+/// A malformed-encoding error, built out of line.
+#[cold]
+#[inline(never)]
+pub(crate) fn malformed(reason: &str) -> Error {
+    Error::Malformed(reason.into())
 }
 
 fn get_cell_body(r: &mut Reader<'_>, src: &Bytes, with_value: bool) -> Result<(Option<Bytes>, Cell)> {

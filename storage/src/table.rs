@@ -9,7 +9,7 @@ use crate::commitlog::Position;
 use crate::config::{TableDescriptor, TableOptions};
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
-use crate::merge::{MergeIterator, PartitionSource, decoded_source};
+use crate::merge::{DataIterator, MergeIterator, PartitionSource, decoded_source};
 use crate::partition::Partition;
 use crate::range::KeyRange;
 use crate::sstable::cache::ChunkCache;
@@ -457,6 +457,20 @@ impl Table {
             sources.push(Box::new(s.scan(range, true)?.stored()));
         }
         MergeIterator::new(sources)
+    }
+
+    /// Partitions of `range` in order as [`crate::PartitionData`]. When one SSTable holds
+    /// the whole range (no memtable data, no other SSTable overlapping it) its scan is
+    /// returned as it is, with no merge step per partition.
+    pub fn scan_data(&self, range: &KeyRange) -> Result<DataIterator> {
+        let view = self.view();
+        if view.memtables().all(|m| m.is_empty()) {
+            let mut hits = view.sstables.iter().filter(|s| s.intersects(range));
+            if let (Some(s), None) = (hits.next(), hits.next()) {
+                return Ok(DataIterator::single(s.scan(range, true)?.stored()));
+            }
+        }
+        Ok(self.scan(range)?.data())
     }
 
     /// Bytes held by the active memtable.

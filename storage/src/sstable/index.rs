@@ -86,27 +86,38 @@ impl IndexView {
         Ok(IndexView { count: count as usize, offsets_start: offsets_start as usize })
     }
 
-    fn entry_offset(&self, buf: &[u8], i: usize) -> Result<usize> {
-        let at = self.offsets_start + i * 8;
-        let b = buf.get(at..at + 8).ok_or_else(|| Error::Malformed("index offset out of range".into()))?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        let off = u64::from_le_bytes(a) as usize;
-        if off >= self.offsets_start {
-            return Err(Error::Malformed(format!("index entry {i} offset {off} out of range")));
-        }
-        Ok(off)
+    /// Where entry `i` starts in `buf`, read from the offsets array; `None` when the array or
+    /// the offset is out of range.
+    #[inline]
+    pub fn entry_start(&self, buf: &[u8], i: usize) -> Option<usize> {
+        let at = self.offsets_start.checked_add(i.checked_mul(8)?)?;
+        let b = buf.get(at..)?.first_chunk::<8>()?;
+        let off = usize::try_from(u64::from_le_bytes(*b)).ok()?;
+        (off < self.offsets_start).then_some(off)
     }
 
-    /// Decodes entry `i`: its key and location.
-    pub fn entry<'a>(&self, buf: &'a [u8], i: usize) -> Result<(i64, &'a [u8], IndexEntry)> {
-        let off = self.entry_offset(buf, i)?;
-        let mut r = Reader::new(&buf[off..self.offsets_start]);
+    fn entry_offset(&self, buf: &[u8], i: usize) -> Result<usize> {
+        self.entry_start(buf, i)
+            .ok_or_else(|| Error::Malformed(format!("index entry {i} offset out of range")))
+    }
+
+    /// Decodes the entry that starts at byte `off` of `buf`: its token, key, location, and
+    /// where the next entry starts (entries are written back to back, in key order).
+    #[inline]
+    pub fn entry_at<'a>(&self, buf: &'a [u8], off: usize) -> Result<(i64, &'a [u8], IndexEntry, usize)> {
+        let entries = buf.get(off..self.offsets_start).unwrap_or_default();
+        let mut r = Reader::new(entries);
         let token = r.i64()?;
         let key = r.bytes()?;
         let position = r.uvarint()?;
         let length = r.uvarint()?;
-        Ok((token, key, IndexEntry { position, length }))
+        Ok((token, key, IndexEntry { position, length }, off + r.position()))
+    }
+
+    /// Decodes entry `i`: its key and location.
+    pub fn entry<'a>(&self, buf: &'a [u8], i: usize) -> Result<(i64, &'a [u8], IndexEntry)> {
+        let (token, key, e, _) = self.entry_at(buf, self.entry_offset(buf, i)?)?;
+        Ok((token, key, e))
     }
 
     fn compare(&self, buf: &[u8], i: usize, token: i64, key: &[u8]) -> Result<Ordering> {

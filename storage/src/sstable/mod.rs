@@ -20,6 +20,7 @@ pub mod bloom;
 pub mod cache;
 pub mod index;
 pub mod reader;
+pub mod scanner;
 pub mod stats;
 pub mod writer;
 
@@ -28,7 +29,8 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use reader::{SSTableReader, SSTableScanner};
+pub use reader::SSTableReader;
+pub use scanner::{SSTableScanner, StoredScanner};
 pub use stats::Statistics;
 pub use writer::{SSTableWriter, WriterOptions};
 

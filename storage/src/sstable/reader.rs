@@ -1,7 +1,8 @@
 //! Reads a published SSTable through memory maps: point lookups (token bounds, bloom filter,
-//! index binary search, then the chunks holding the partition) and ordered scans. Every chunk's
-//! CRC32 is checked before it is decompressed; a mismatch is reported with the file and offset
-//! and never turns into data.
+//! index binary search, then the chunks holding the partition), and the start of ordered scans
+//! (the scan itself walks the file in [`super::scanner`]). Every chunk's CRC32 is checked
+//! before it is decompressed; a mismatch is reported with the file and offset and never turns
+//! into data.
 //!
 //! An SSTable replaced by compaction is marked obsolete; its files are deleted when the last
 //! reader holding it lets go.
@@ -9,12 +10,12 @@
 use super::bloom::BloomFilter;
 use super::cache::ChunkCache;
 use super::index::{IndexEntry, IndexView};
+use super::scanner::SSTableScanner;
 use super::stats::Statistics;
 use super::writer::{COMPRESSION_MAGIC, COMPRESSION_VERSION};
 use super::{Component, Descriptor, write_atomic};
 use crate::codec::Reader;
 use crate::error::{Error, IoContext, Result};
-use crate::live::{PartitionData, StoredPartition};
 use crate::partition::Partition;
 use crate::partition_codec::decode_partition;
 use crate::range::KeyRange;
@@ -42,14 +43,14 @@ fn map(path: &Path) -> Result<Mmap> {
 pub struct SSTableReader {
     desc: Descriptor,
     uid: u64,
-    data_path: PathBuf,
+    pub(super) data_path: PathBuf,
     data: Mmap,
-    index_path: PathBuf,
-    index: Mmap,
-    view: IndexView,
-    chunk_length: u64,
-    uncompressed_len: u64,
-    chunk_offsets: Vec<u64>,
+    pub(super) index_path: PathBuf,
+    pub(super) index: Mmap,
+    pub(super) view: IndexView,
+    pub(super) chunk_length: u64,
+    pub(super) uncompressed_len: u64,
+    pub(super) chunk_offsets: Vec<u64>,
     filter: BloomFilter,
     /// Immutable bounds copied out of the statistics for the hot path.
     min_token: i64,
@@ -209,7 +210,7 @@ impl SSTableReader {
         range.intersects_tokens(self.min_token, self.max_token)
     }
 
-    fn chunk_crc_error(&self, chunk: usize, reason: &str) -> Error {
+    pub(super) fn chunk_crc_error(&self, chunk: usize, reason: &str) -> Error {
         let offset = self.chunk_offsets.get(chunk).copied().unwrap_or(0);
         Error::corruption(&self.data_path, offset, format!("chunk {chunk}: {reason}"))
     }
@@ -244,8 +245,21 @@ impl SSTableReader {
         Ok(Bytes::from(out))
     }
 
-    /// Chunk `i`, kept in `local` (one chunk per reader or scanner) and borrowed from there,
-    /// so sequential reads neither re-fetch nor re-count it.
+    /// Chunk `i` from the cache, or loaded (verified and decompressed) and cached when
+    /// `use_cache`; loaded and not cached otherwise.
+    pub(super) fn chunk_bytes(&self, i: usize, use_cache: bool) -> Result<Bytes> {
+        if !use_cache {
+            return self.load_chunk(i);
+        }
+        if let Some(b) = self.cache.get(self.uid, i as u32) {
+            return Ok(b);
+        }
+        let b = self.load_chunk(i)?;
+        self.cache.insert(self.uid, i as u32, b.clone());
+        Ok(b)
+    }
+
+    /// Chunk `i`, kept in `local` (one chunk per point read) and borrowed from there.
     fn chunk<'a>(
         &self,
         i: usize,
@@ -253,19 +267,7 @@ impl SSTableReader {
         use_cache: bool,
     ) -> Result<&'a Bytes> {
         if !matches!(local, Some((j, _)) if *j == i) {
-            let b = if use_cache {
-                match self.cache.get(self.uid, i as u32) {
-                    Some(b) => b,
-                    None => {
-                        let b = self.load_chunk(i)?;
-                        self.cache.insert(self.uid, i as u32, b.clone());
-                        b
-                    }
-                }
-            } else {
-                self.load_chunk(i)?
-            };
-            *local = Some((i, b));
+            *local = Some((i, self.chunk_bytes(i, use_cache)?));
         }
         match local {
             Some((_, b)) => Ok(b),
@@ -396,8 +398,8 @@ impl SSTableReader {
         }
     }
 
-    /// Scans the partitions of `range` in order. `use_cache` = false for compaction and
-    /// validation, which read each chunk once.
+    /// Scans the partitions of `range` in order (see [`SSTableScanner`]). `use_cache` = false
+    /// for compaction and validation, which read each chunk once.
     pub fn scan(self: &Arc<Self>, range: &KeyRange, use_cache: bool) -> Result<SSTableScanner> {
         let (start, end) = range.as_bounds();
         let from = self.position_of(start)?;
@@ -406,7 +408,7 @@ impl SSTableReader {
             Bound::Included(k) => self.view.lower_bound(&self.index, k.token, &k.key, true)?,
             Bound::Excluded(k) => self.view.lower_bound(&self.index, k.token, &k.key, false)?,
         };
-        Ok(SSTableScanner { reader: self.clone(), next: from, end: to.max(from), local: None, use_cache })
+        SSTableScanner::new(self.clone(), from, to.max(from), use_cache)
     }
 
     /// The chunk cache this reader uses (for readers opened alongside it).
@@ -428,78 +430,5 @@ impl Drop for SSTableReader {
                 tracing::error!(error = %e, "could not delete obsolete SSTable");
             }
         }
-    }
-}
-
-/// Partitions of one SSTable in (token, key) order.
-pub struct SSTableScanner {
-    reader: Arc<SSTableReader>,
-    next: usize,
-    end: usize,
-    local: Option<(usize, Bytes)>,
-    use_cache: bool,
-}
-
-impl SSTableScanner {
-    /// The scan yielding partitions still encoded ([`PartitionData::Stored`]); decoding is
-    /// left to whoever reads them.
-    pub fn stored(self) -> StoredScanner {
-        StoredScanner(self)
-    }
-
-    fn next_entry<T>(
-        &mut self,
-        f: impl FnOnce(
-            &Arc<SSTableReader>,
-            i64,
-            &[u8],
-            IndexEntry,
-            &mut Option<(usize, Bytes)>,
-            bool,
-        ) -> Result<T>,
-    ) -> Option<Result<T>> {
-        if self.next >= self.end {
-            return None;
-        }
-        let i = self.next;
-        self.next += 1;
-        let r = &self.reader;
-        let item = r
-            .view
-            .entry(&r.index, i)
-            .map_err(|e| Error::corruption(&r.index_path, 0, e.to_string()))
-            .and_then(|(token, key, e)| f(r, token, key, e, &mut self.local, self.use_cache));
-        if item.is_err() {
-            self.next = self.end;
-        }
-        Some(item)
-    }
-}
-
-impl Iterator for SSTableScanner {
-    type Item = Result<(DecoratedKey, Partition)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_entry(|r, token, key, e, local, use_cache| {
-            let (key, p) = r.decode_at(e, key, local, use_cache)?;
-            Ok((DecoratedKey { token, key }, p))
-        })
-    }
-}
-
-/// [`SSTableScanner`] yielding partitions as stored.
-pub struct StoredScanner(SSTableScanner);
-
-impl Iterator for StoredScanner {
-    type Item = Result<(DecoratedKey, PartitionData)>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.next_entry(|r, token, key, e, local, use_cache| {
-            let mut joined = Bytes::new();
-            let (src, from, to) = r.locate(e, local, &mut joined, use_cache)?;
-            let (key, body) = r.split_key(src, from, to, e, key)?;
-            let stored = StoredPartition::new(src.slice(body..to), e.position, r.clone());
-            Ok((DecoratedKey { token, key }, PartitionData::Stored(stored)))
-        })
     }
 }
