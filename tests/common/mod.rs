@@ -78,6 +78,64 @@ impl TestNode {
         n
     }
 
+    /// A node of a cluster: on `host`, with the cluster's shared ports and `config` lines.
+    fn member(host: &str, port: u16, storage_port: u16, admin_port: u16, config: &str) -> TestNode {
+        let mut n = TestNode {
+            child: None,
+            lines: None,
+            dir: tempfile::tempdir().unwrap(),
+            host: host.to_string(),
+            port,
+            storage_port,
+            admin_port,
+            extra_config: config.to_string(),
+        };
+        n.spawn();
+        n
+    }
+
+    /// Stops the process with SIGTERM (a drain) and waits for it.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts a stopped or killed node again on the same data.
+    pub fn start_again(&mut self) {
+        assert!(self.child.is_none(), "node {} is running", self.host);
+        self.spawn();
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, ...) to the process.
+    pub fn signal(&self, sig: &str) {
+        let status =
+            Command::new("kill").arg(format!("-{sig}")).arg(self.pid().to_string()).status().unwrap();
+        assert!(status.success(), "kill -{sig} failed");
+    }
+
+    /// GET `path` from the node's admin API: the body of a 200 answer.
+    pub fn admin_get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect((self.host.as_str(), self.admin_port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.host).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+        assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}\n{body}");
+        body.to_string()
+    }
+
     /// Starts a node with the defaults (and `commitlog_sync: batch`).
     pub fn start() -> TestNode {
         TestNode::start_with("commitlog_sync: batch\n")
@@ -89,25 +147,31 @@ impl TestNode {
 
     fn spawn(&mut self) {
         let data = self.dir.path().join("data");
+        // A node alone is its own seed; cluster members get theirs in `extra_config`.
+        let seeds = if self.extra_config.contains("seeds:") {
+            String::new()
+        } else {
+            format!("seeds: [{}]\n", self.host)
+        };
         let cfg = format!(
             "data_directory: {}\nnative_transport_address: {}\nnative_transport_port: {}\n\
-             listen_address: {}\nstorage_port: {}\nseeds: [{}]\nadmin_address: {}\nadmin_port: {}\n{}",
+             listen_address: {}\nstorage_port: {}\n{seeds}admin_address: {}\nadmin_port: {}\n{}",
             data.display(),
             self.host,
             self.port,
             self.host,
             self.storage_port,
             self.host,
-            self.host,
             self.admin_port,
             self.extra_config
         );
         std::fs::write(self.config_path(), cfg).unwrap();
+        let stderr = std::fs::File::create(self.dir.path().join("stderr.log")).unwrap();
         let mut child = Command::new(tessera_bin())
             .arg("--config")
             .arg(self.config_path())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let out = child.stdout.take().unwrap();
@@ -138,7 +202,8 @@ impl TestNode {
                 }
             }
         }
-        panic!("node never logged {needle:?}; output: {seen:#?}");
+        let stderr = std::fs::read_to_string(self.dir.path().join("stderr.log")).unwrap_or_default();
+        panic!("node {} never logged {needle:?}; output: {seen:#?}\nstderr: {stderr}", self.host);
     }
 
     /// Kills the process with SIGKILL (no drain).
@@ -205,4 +270,102 @@ pub fn assert_success(out: &Output, what: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Nodes on 127.0.`block`.1, .2, ... sharing one set of ports (as on separate hosts), the first
+/// node of each datacenter a seed. Each test uses its own `block`, so clusters of tests that
+/// run at once never meet.
+pub struct TestCluster {
+    pub nodes: Vec<TestNode>,
+}
+
+impl TestCluster {
+    /// Starts one node per `(dc, rack)`, one after another (each chooses its tokens once the
+    /// earlier ones are in the ring); `config` lines are added to every node's configuration.
+    pub fn start(block: u8, layout: &[(&str, &str)], config: &str) -> TestCluster {
+        let ip = |i: usize| format!("127.0.{block}.{}", i + 1);
+        let first = ip(0);
+        let port = free_port(&first);
+        let storage_port = free_port(&first);
+        let admin_port = free_port(&first);
+        let mut seeds: Vec<String> = Vec::new();
+        for (i, (dc, _)) in layout.iter().enumerate() {
+            if !layout[..i].iter().any(|(d, _)| d == dc) {
+                seeds.push(ip(i));
+            }
+        }
+        let mut nodes = Vec::new();
+        for (i, (dc, rack)) in layout.iter().enumerate() {
+            let cfg = format!(
+                "commitlog_sync: batch\ncluster_name: Test Cluster {block}\nseeds: [{}]\ndc: {dc}\nrack: {rack}\n\
+                 gossip_interval_ms: 100\n{config}",
+                seeds.join(", ")
+            );
+            nodes.push(TestNode::member(&ip(i), port, storage_port, admin_port, &cfg));
+        }
+        let c = TestCluster { nodes };
+        for i in 0..c.nodes.len() {
+            c.wait_all_up(i);
+        }
+        c
+    }
+
+    /// The admin API's view from node `i`.
+    pub fn status(&self, i: usize) -> serde_json::Value {
+        serde_json::from_str(&self.nodes[i].admin_get("/v1/status")).unwrap()
+    }
+
+    /// Waits until node `i` sees node `j` (by address) up or down.
+    pub fn wait_state(&self, i: usize, j: usize, up: bool) {
+        let addr = self.nodes[j].host.clone();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = self.status(i);
+            let seen =
+                s["nodes"].as_array().unwrap().iter().any(|n| n["address"] == addr.as_str() && n["up"] == up);
+            if seen {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node {i} never saw node {j} {}: {s}",
+                if up { "up" } else { "down" }
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until node `i` sees every node up.
+    pub fn wait_all_up(&self, i: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let s = self.status(i);
+            let nodes = s["nodes"].as_array().unwrap();
+            if nodes.len() == self.nodes.len() && nodes.iter().all(|n| n["up"] == true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "node {i} never saw all {} nodes up: {s}", self.nodes.len());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Runs `tests/python/<script>` with the contact points of every node and `args`.
+    pub fn python(&self, script: &str, args: &[&str]) -> Output {
+        let path = workspace_root().join("tests/python").join(script);
+        let hosts: Vec<&str> = self.nodes.iter().map(|n| n.host.as_str()).collect();
+        Command::new(python())
+            .arg(path)
+            .arg(hosts.join(","))
+            .arg(self.nodes[0].port.to_string())
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// [`TestCluster::python`], asserting success.
+    pub fn run(&self, script: &str, args: &[&str]) -> String {
+        let out = self.python(script, args);
+        assert_success(&out, &format!("{script} {}", args.join(" ")));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
 }
