@@ -96,6 +96,10 @@ fn quorum_reads_see_quorum_writes_while_any_one_node_is_down() {
         c.wait_all_up(reader);
     }
     c.run("cluster_e2e.py", &["count", "1", "QUORUM", "ks.t", "300"]);
+    // A conditional insert sees what another coordinator wrote.
+    c.run("cluster_e2e.py", &["lwt", "0", "ks.t", "1000", "true"]);
+    c.run("cluster_e2e.py", &["lwt", "1", "ks.t", "1000", "false"]);
+    c.run("cluster_e2e.py", &["lwt", "2", "ks.t", "1000", "false"]);
 }
 
 #[test]

@@ -1,12 +1,56 @@
 //! Several real nodes on 127.0.x.y: the Python driver discovers every node, datacenter and
-//! rack; `tess status` shows them; a schema change made while a node is down reaches it when
-//! it returns.
+//! rack; `tess status` shows them; clients that REGISTER hear of nodes going down and up; a
+//! schema change made while a node is down reaches it when it returns.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
+use bytes::BytesMut;
 use common::TestCluster;
+use cql::protocol::{Event, FrameHeader, HEADER_LEN, Request, Response, encode_request_frame};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A native-protocol connection that REGISTERed for topology and status events.
+fn listen_for_events(host: &str, port: u16) -> TcpStream {
+    let mut s = TcpStream::connect((host, port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let send = |s: &mut TcpStream, stream: i16, req: &Request| {
+        let mut buf = BytesMut::new();
+        encode_request_frame(4, stream, req, cql::protocol::Compression::None, &mut buf);
+        s.write_all(&buf).unwrap();
+    };
+    send(&mut s, 0, &Request::Startup(vec![("CQL_VERSION".into(), "3.4.5".into())]));
+    assert_eq!(next_response(&mut s), Response::Ready);
+    send(&mut s, 1, &Request::Register(vec!["TOPOLOGY_CHANGE".into(), "STATUS_CHANGE".into()]));
+    assert_eq!(next_response(&mut s), Response::Ready);
+    s
+}
+
+fn next_response(s: &mut TcpStream) -> Response {
+    let mut h = [0u8; HEADER_LEN];
+    s.read_exact(&mut h).unwrap();
+    let h = FrameHeader::decode(&h);
+    let mut body = vec![0u8; h.length as usize];
+    s.read_exact(&mut body).unwrap();
+    Response::decode(h.opcode, h.flags, &body).unwrap()
+}
+
+/// Waits for a STATUS_CHANGE `change` about `host`.
+fn expect_status(s: &mut TcpStream, change: &str, host: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Response::Event(Event::StatusChange { change: c, address }) = next_response(s)
+            && c == change
+            && address.ip().to_string() == host
+        {
+            return;
+        }
+    }
+    panic!("no STATUS_CHANGE {change} for {host}");
+}
 
 #[test]
 fn the_driver_and_tess_status_see_every_node_and_datacenter() {
@@ -19,6 +63,16 @@ fn the_driver_and_tess_status_see_every_node_and_datacenter() {
     assert!(nodes.iter().all(|n| n["up"] == true && n["tokens"] == 16), "{s}");
     let owns: f64 = nodes.iter().map(|n| n["ownership"].as_f64().unwrap()).sum();
     assert!((owns - 1.0).abs() < 1e-6, "ring ownership adds up to {owns}");
+
+    let n = &c.nodes[0];
+    // A registered client hears of a node going down and coming back.
+    let mut events = listen_for_events(&n.host, n.port);
+    let mut c = c;
+    c.nodes[3].kill9();
+    expect_status(&mut events, "DOWN", &c.nodes[3].host.clone());
+    c.nodes[3].start_again();
+    expect_status(&mut events, "UP", &c.nodes[3].host.clone());
+    c.wait_all_up(0);
 
     let n = &c.nodes[0];
     let out = Command::new(env!("CARGO_BIN_EXE_tess"))

@@ -67,4 +67,5 @@ driver_tests!(
     test_compression_option_round_trips,
     test_distinct_static_only_and_frozen_rules,
     test_markers_inside_collection_and_tuple_literals,
+    test_unknown_datacenter_is_accepted_with_a_warning,
 );

@@ -163,6 +163,16 @@ def step_expect_timeout():
     print(f"timed out as expected in {took:.1f}s")
 
 
+def step_lwt():
+    """ARGS: coordinator-index table key expected-applied — INSERT ... IF NOT EXISTS."""
+    i, table, k, want = int(ARGS[0]), ARGS[1], int(ARGS[2]), ARGS[3] == "true"
+    cluster, session = connect(HOSTS[i])
+    r = session.execute(SimpleStatement(f"INSERT INTO {table} (k, v) VALUES (%s, 'lwt{i}') IF NOT EXISTS",
+                                        consistency_level=ConsistencyLevel.QUORUM), (k,)).one()
+    assert r[0] == want, f"[applied] {r[0]} through node {i}, expected {want}: {r}"
+    cluster.shutdown()
+
+
 def step_has_table():
     """ARGS: coordinator-index keyspace table — the node's schema has the table and serves it."""
     i, ks, table = int(ARGS[0]), ARGS[1], ARGS[2]

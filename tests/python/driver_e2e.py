@@ -1051,6 +1051,18 @@ def test_markers_inside_collection_and_tuple_literals(session):
                    "null is not supported inside collections")
 
 
+def test_unknown_datacenter_is_accepted_with_a_warning(session):
+    rs = session.execute("CREATE KEYSPACE ks_nowhere WITH replication = "
+                         "{'class': 'NetworkTopologyStrategy', 'dc1': 1, 'nowhere': 2}")
+    warnings = rs.response_future.warnings or []
+    assert any("'nowhere'" in w for w in warnings), warnings
+    assert not any("'dc1'" in w for w in warnings), warnings
+    session.execute("CREATE TABLE ks_nowhere.t (k int PRIMARY KEY)")
+    session.execute("INSERT INTO ks_nowhere.t (k) VALUES (1)")
+    assert session.execute("SELECT k FROM ks_nowhere.t WHERE k = 1").one().k == 1
+    session.execute("DROP KEYSPACE ks_nowhere")
+
+
 def main():
     tests = [(n, f) for n, f in sorted(globals().items()) if n.startswith("test_") and callable(f)]
     if ONLY:

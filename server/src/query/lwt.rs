@@ -64,7 +64,11 @@ pub fn current_row(
     params: &QueryParams,
 ) -> QueryResult<Rows> {
     let params = QueryParams { page_size: None, paging_state: None, ..params.clone() };
-    let rows = select::select(engine, table, sel, &params)?;
+    single_row(select::select(engine, table, sel, &params)?)
+}
+
+/// The condition's row: refuses a condition that matched several rows.
+pub fn single_row(rows: Rows) -> QueryResult<Rows> {
     if rows.rows_count > 1 {
         return Err(QueryError::Invalid(
             "a conditional statement must name exactly one row (every primary key column restricted by =)"

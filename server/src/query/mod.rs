@@ -213,6 +213,34 @@ impl QueryProcessor {
         }
     }
 
+    /// Warnings for a statement that succeeded: table options recorded but not applied, and
+    /// datacenters a keyspace names that no node is in (accepted, as Cassandra accepts them).
+    fn warnings(&self, stmt: &Statement) -> Vec<String> {
+        let mut out = crate::schema::ddl_warnings(stmt);
+        let name = match stmt {
+            Statement::CreateKeyspace(c) => &c.name,
+            Statement::AlterKeyspace { name, .. } => name,
+            _ => return out,
+        };
+        let schema = self.schema.snapshot();
+        let Some(crate::schema::Replication::NetworkTopology { datacenters }) =
+            schema.keyspaces.get(name).map(|k| &k.replication)
+        else {
+            return out;
+        };
+        let topology = self.topology.borrow().clone();
+        let known = topology.ring.topology();
+        for dc in
+            datacenters.keys().filter(|dc| !known.contains_key(dc.as_str()) && *dc != &topology.local.dc)
+        {
+            out.push(format!(
+                "Keyspace {name} names datacenter '{dc}', which has no nodes (known: {}); it gets no replicas until nodes join it",
+                known.keys().copied().collect::<Vec<_>>().join(", ")
+            ));
+        }
+        out
+    }
+
     /// The schema store.
     pub fn schema(&self) -> &SchemaStore {
         &self.schema
@@ -224,7 +252,7 @@ impl QueryProcessor {
             Request::Query { query, params } => {
                 let parsed = cql::parser::parse_statement(&query)?;
                 let body = self.execute(session, &parsed, None, params).await?;
-                Ok(Reply { body, warnings: crate::schema::ddl_warnings(&parsed.statement) })
+                Ok(Reply { body, warnings: self.warnings(&parsed.statement) })
             }
             Request::Prepare { query } => self.prepare(session, &query).map(Reply::from),
             Request::Execute { id, params } => {
@@ -238,7 +266,7 @@ impl QueryProcessor {
                     rows.metadata.column_count = rows.metadata.columns.len();
                     rows.metadata.no_metadata = true;
                 }
-                Ok(Reply { body: result, warnings: crate::schema::ddl_warnings(&p.parsed.statement) })
+                Ok(Reply { body: result, warnings: self.warnings(&p.parsed.statement) })
             }
             Request::Batch(b) => self.batch(session, b).await.map(Reply::from),
             other => Err(QueryError::Protocol(format!("unexpected request {:#04x}", other.opcode()))),
@@ -343,7 +371,8 @@ impl QueryProcessor {
             .ok_or_else(|| QueryError::Invalid(format!("unconfigured table {}", q.name)))
     }
 
-    /// Checks that `cl` can be met by the replicas of `keyspace` that are alive.
+    /// Checks that `cl` can be met by the replicas of `keyspace` that are alive, while this
+    /// node is alone in its ring.
     fn check_consistency(
         &self,
         schema: &Schema,
@@ -352,6 +381,10 @@ impl QueryProcessor {
         write: bool,
     ) -> QueryResult<()> {
         let Some(ks) = schema.keyspaces.get(keyspace) else { return Ok(()) };
+        if !self.coordinator.alone() {
+            // In a cluster the coordinator checks the live replicas of each token it touches.
+            return Ok(());
+        }
         consistency::check(&ks.replication, &self.node.dc, cl, write)
     }
 
@@ -636,10 +669,24 @@ impl QueryProcessor {
             params,
             How { batch_ts: Some(ts), conditional: true, dry_run: false },
         )?;
-        let (engine, t, p) = (self.engine.clone(), table.clone(), params.clone());
-        let current = tokio::task::spawn_blocking(move || lwt::current_row(&engine, &t, &sel, &p))
-            .await
-            .map_err(|e| QueryError::Server(format!("read task failed: {e}")))??;
+        let current = if self.coordinator.alone() {
+            let (engine, t, p) = (self.engine.clone(), table.clone(), params.clone());
+            tokio::task::spawn_blocking(move || lwt::current_row(&engine, &t, &sel, &p))
+                .await
+                .map_err(|e| QueryError::Server(format!("read task failed: {e}")))??
+        } else {
+            // The condition is read from a quorum of replicas (at the serial level's quorum:
+            // SERIAL is QUORUM, LOCAL_SERIAL LOCAL_QUORUM) and reconciled.
+            let ks = schema
+                .keyspaces
+                .get(&table.keyspace)
+                .ok_or_else(|| QueryError::Invalid(format!("Keyspace {} does not exist", table.keyspace)))?;
+            let p = QueryParams { page_size: None, paging_state: None, ..params.clone() };
+            let rows =
+                select::select_distributed(&self.coordinator, &ks.replication, &table, &sel, &p, serial)
+                    .await?;
+            lwt::single_row(rows)?
+        };
         let exists = current.rows_count > 0;
         let apply = match stmt {
             Statement::Insert(_) => !exists,
