@@ -205,12 +205,13 @@ impl Coordinator {
             }
         }
         let refs: Vec<&Endpoint> = answered.iter().collect();
+        let data_present = data.is_some();
         let Some((data_from, p)) = data.filter(|_| need.met(&local.dc, &refs)) else {
             return Err(QueryError::ReadTimeout {
                 consistency: cl,
                 received: need.counted(&local.dc, &refs) as i32,
                 block_for: need.total() as i32,
-                data_present: false,
+                data_present,
             });
         };
         self.stats.record_read(
