@@ -155,10 +155,13 @@ impl Partition {
         let pd = self.deletion;
         self.range_tombstones.retain(|rt| rt.deletion.supersedes(&pd));
         if self.range_tombstones.len() > 1 {
+            // A total order (strongest deletion first within a range), so that the result —
+            // and a repair hash of it — does not depend on the order the sources came in.
             self.range_tombstones.sort_by(|a, b| {
                 a.range
                     .cmp(&b.range)
                     .then_with(|| b.deletion.marked_for_delete_at.cmp(&a.deletion.marked_for_delete_at))
+                    .then_with(|| b.deletion.local_deletion_time.cmp(&a.deletion.local_deletion_time))
             });
             self.range_tombstones.dedup_by(|later, earlier| {
                 later.range == earlier.range && !later.deletion.supersedes(&earlier.deletion)
@@ -374,6 +377,28 @@ mod tests {
         p.purge_shadowed();
         assert!(p.rows.is_empty());
         assert!(p.range_tombstones.is_empty());
+    }
+
+    #[test]
+    fn purged_range_tombstones_do_not_depend_on_merge_order() {
+        // Same range and timestamp, deleted at different seconds (the same DELETE replayed
+        // later): whichever source comes first, the result (and a repair hash) is the same.
+        let rt = |ldt| RangeTombstone {
+            range: ClusteringRange::from_prefix_bounds(Some((b"a", true)), Some((b"c", true))).unwrap(),
+            deletion: DeletionTime::new(5, ldt),
+        };
+        let other = RangeTombstone { range: ClusteringRange::all(), deletion: DeletionTime::new(1, 9) };
+        let build = |first: Vec<RangeTombstone>, second: Vec<RangeTombstone>| {
+            let mut p = Partition { range_tombstones: first, ..Default::default() };
+            p.merge(Partition { range_tombstones: second, ..Default::default() });
+            p.purge_shadowed();
+            p
+        };
+        let a = build(vec![rt(10), other.clone()], vec![rt(20)]);
+        let b = build(vec![rt(20)], vec![other, rt(10)]);
+        assert_eq!(a, b);
+        assert_eq!(a.range_tombstones.len(), 2);
+        assert_eq!(a.range_tombstones[1].deletion, DeletionTime::new(5, 20));
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! admit the key, and by any memtable. Outputs are published before the inputs are marked
 //! obsolete, so a crash in between leaves duplicate (never missing) data.
 
+pub mod cleanup;
+pub mod garbage_collect;
 pub mod stcs;
 
 use crate::error::Result;

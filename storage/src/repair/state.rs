@@ -1,0 +1,1 @@
+//! Repair state recovery at start-up (placeholder while being implemented).

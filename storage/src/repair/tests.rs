@@ -1,0 +1,1 @@
+//! Repair tests (placeholder).
