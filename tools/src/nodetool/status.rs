@@ -14,6 +14,7 @@
 //! `ownership` is a fraction: effective ownership (replication included) when a keyspace is
 //! given, raw token ownership otherwise.
 
+use super::format::human_bytes;
 use crate::table::align;
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -59,22 +60,6 @@ fn code(n: &NodeStatus) -> String {
         _ => '?',
     };
     format!("{}{state}", if n.up { 'U' } else { 'D' })
-}
-
-/// Up to two decimals, trailing zeros dropped (Java's `#.##`).
-fn two_decimals(x: f64) -> String {
-    let s = format!("{x:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// A size as nodetool shows load: `0 bytes`, `512 bytes`, `1.5 KiB`, `1.23 MiB`, ...
-pub fn human_bytes(bytes: u64) -> String {
-    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if bytes >= 1u64 << shift {
-            return format!("{} {unit}", two_decimals(bytes as f64 / (1u64 << shift) as f64));
-        }
-    }
-    format!("{bytes} bytes")
 }
 
 /// A fraction as a percentage with one decimal; `?` when unknown.
@@ -211,12 +196,7 @@ UJ  127.0.0.2  1.5 KiB  16      100.0%            22222222-2222-2222-2222-222222
     }
 
     #[test]
-    fn loads_read_like_nodetool() {
-        assert_eq!(human_bytes(0), "0 bytes");
-        assert_eq!(human_bytes(1023), "1023 bytes");
-        assert_eq!(human_bytes(1024), "1 KiB");
-        assert_eq!(human_bytes(1_289_748), "1.23 MiB");
-        assert_eq!(human_bytes(5 << 40), "5 TiB");
+    fn ownership_reads_like_nodetool() {
         assert_eq!(percent(Some(1.0 / 3.0)), "33.3%");
         assert_eq!(percent(Some(f64::NAN)), "?");
     }
