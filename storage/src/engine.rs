@@ -398,6 +398,11 @@ impl Engine {
                 t.descriptor().qualified_name()
             )));
         }
+        if stcs::pools(&group).len() > 1 {
+            return Err(Error::Invalid(format!(
+                "SSTables {generations:?} mix repaired, unrepaired or pending-repair data, which are never compacted together"
+            )));
+        }
         if !t.try_mark_compacting(generations) {
             return Err(Error::Invalid(format!("SSTables {generations:?} are already being compacted")));
         }
@@ -412,6 +417,11 @@ impl Engine {
             out.push(compaction::compact(&t, group, self.now_secs())?);
         }
         Ok(out)
+    }
+
+    /// Asks the compaction workers to look at table `id` (after its SSTables changed pools).
+    pub(crate) fn schedule_compaction(&self, id: TableId) {
+        self.inner.schedule_compaction(id);
     }
 
     /// Live SSTables of table `id`.

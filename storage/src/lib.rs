@@ -16,6 +16,7 @@ pub mod compaction;
 pub mod config;
 pub mod engine;
 pub mod error;
+mod failpoint;
 pub mod live;
 pub mod memtable;
 pub mod merge;

@@ -112,7 +112,8 @@ impl Table {
 
     /// Opens an existing table directory (its descriptor already read), first finishing what a
     /// crash interrupted: deleting compaction inputs listed in obsolete logs and SSTables a
-    /// TRUNCATE covered.
+    /// TRUNCATE covered, finishing an interrupted repair finalize and returning every other
+    /// pending SSTable to unrepaired (see [`crate::repair::state`]).
     pub fn open_dir(dir: PathBuf, desc: TableDescriptor, cache: Arc<ChunkCache>) -> Result<Arc<Table>> {
         finish_obsolete_logs(&dir, true)?;
         let mut generations = sstable::scan_directory(&dir)?;
@@ -128,6 +129,7 @@ impl Table {
         for g in &generations {
             sstables.push(SSTableReader::open(Descriptor::new(&dir, *g), cache.clone())?);
         }
+        crate::repair::state::recover(&dir, &sstables)?;
         // Never reuse a generation a TRUNCATE covered: start-up would delete it.
         let next = generations.last().copied().max(desc.truncated_generation).map_or(1, |g| g + 1);
         Ok(Arc::new(Table {
@@ -404,6 +406,34 @@ impl Table {
         self.compacting.lock().clone()
     }
 
+    /// Reserves every live SSTable for which `pred` holds, waiting while compactions hold any
+    /// of them. SSTables a finished compaction put in their place are tested (and reserved) in
+    /// turn, so when this returns every matching SSTable in the view is reserved. The
+    /// reservations are released when the returned guard drops.
+    pub fn reserve_sstables(&self, pred: impl Fn(&Arc<SSTableReader>) -> bool) -> Reservation<'_> {
+        let mut mine: Vec<Arc<SSTableReader>> = Vec::new();
+        let mut c = self.compacting.lock();
+        loop {
+            let mut blocked = false;
+            for s in self.view().sstables.iter().filter(|s| pred(s)) {
+                let g = s.generation();
+                if mine.iter().any(|m| m.generation() == g) {
+                    continue;
+                }
+                if c.contains(&g) {
+                    blocked = true;
+                } else {
+                    c.insert(g);
+                    mine.push(s.clone());
+                }
+            }
+            if !blocked {
+                return Reservation { table: self, sstables: mine };
+            }
+            self.compaction_done.wait(&mut c);
+        }
+    }
+
     /// Waits until no compaction holds any SSTable, then reserves all live SSTables.
     pub fn reserve_all_sstables(&self) -> Vec<Arc<SSTableReader>> {
         let mut c = self.compacting.lock();
@@ -476,5 +506,32 @@ impl Table {
     /// Bytes held by the active memtable.
     pub fn memtable_size(&self) -> usize {
         self.view.read().memtable.size()
+    }
+}
+
+/// SSTables reserved by [`Table::reserve_sstables`]; released on drop unless taken out.
+pub struct Reservation<'a> {
+    table: &'a Table,
+    sstables: Vec<Arc<SSTableReader>>,
+}
+
+impl Reservation<'_> {
+    /// The reserved SSTables, oldest first.
+    pub fn sstables(&self) -> &[Arc<SSTableReader>] {
+        &self.sstables
+    }
+
+    /// Takes SSTable `generation` out of the guard: the caller now owns its reservation (to
+    /// hand it to [`crate::compaction::compact`], which releases it).
+    pub fn take(&mut self, generation: u64) -> Option<Arc<SSTableReader>> {
+        let at = self.sstables.iter().position(|s| s.generation() == generation)?;
+        Some(self.sstables.remove(at))
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let gens: Vec<u64> = self.sstables.iter().map(|s| s.generation()).collect();
+        self.table.unmark_compacting(&gens);
     }
 }

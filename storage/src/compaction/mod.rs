@@ -9,6 +9,7 @@
 
 pub mod cleanup;
 pub mod garbage_collect;
+pub(crate) mod rewrite;
 pub mod stcs;
 
 use crate::error::Result;

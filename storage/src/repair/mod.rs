@@ -63,3 +63,61 @@ pub(crate) fn check_range(range: (Token, Token)) -> Result<()> {
     }
     Ok(())
 }
+
+/// Checks a session id: any non-empty string.
+pub(crate) fn check_session(session: &str) -> Result<()> {
+    if session.is_empty() {
+        return Err(Error::Invalid("a repair session id cannot be empty".into()));
+    }
+    Ok(())
+}
+
+/// Token ranges sorted and merged (overlapping or adjacent ones joined), each checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TokenRanges(Vec<(Token, Token)>);
+
+impl TokenRanges {
+    /// Normalises `ranges`; fails on a wrapping or empty one.
+    pub(crate) fn new(ranges: &[(Token, Token)]) -> Result<TokenRanges> {
+        let mut v = ranges.to_vec();
+        for r in &v {
+            check_range(*r)?;
+        }
+        v.sort_unstable();
+        let mut out: Vec<(Token, Token)> = Vec::with_capacity(v.len());
+        for (a, b) in v {
+            match out.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => out.push((a, b)),
+            }
+        }
+        Ok(TokenRanges(out))
+    }
+
+    /// The merged ranges, in token order.
+    pub(crate) fn ranges(&self) -> &[(Token, Token)] {
+        &self.0
+    }
+
+    /// True if `token` falls in one of the ranges.
+    pub(crate) fn contains(&self, token: Token) -> bool {
+        let i = self.0.partition_point(|(a, _)| *a < token);
+        i > 0 && token <= self.0[i - 1].1
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::*;
+
+    #[test]
+    fn ranges_merge_and_answer_membership() {
+        let r = TokenRanges::new(&[(20, 30), (0, 10), (10, 15), (25, 40)]).unwrap();
+        assert_eq!(r.ranges(), &[(0, 15), (20, 40)]);
+        assert!(!r.contains(0) && r.contains(1) && r.contains(15) && !r.contains(16));
+        assert!(!r.contains(20) && r.contains(21) && r.contains(40) && !r.contains(41));
+        assert!(TokenRanges::new(&[(5, 5)]).is_err());
+        assert!(TokenRanges::new(&[(6, 5)]).is_err());
+        assert!(!TokenRanges::new(&[]).unwrap().contains(0));
+    }
+}

@@ -19,7 +19,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::partition::Partition;
 use crate::partition_codec::decode_partition;
 use crate::range::KeyRange;
-use crate::token::DecoratedKey;
+use crate::token::{DecoratedKey, Token};
 use bytes::Bytes;
 use memmap2::Mmap;
 use parking_lot::RwLock;
@@ -203,6 +203,29 @@ impl SSTableReader {
     #[inline]
     pub fn may_contain(&self, key: &DecoratedKey, h1: u64, h2: u64) -> bool {
         key.token >= self.min_token && key.token <= self.max_token && self.filter.may_contain(h1, h2)
+    }
+
+    /// Number of partitions whose token lies in `(from, to]`, from the index alone.
+    pub fn partitions_in_tokens(&self, from: Token, to: Token) -> Result<usize> {
+        if from >= to || to < self.min_token || from >= self.max_token {
+            return Ok(0);
+        }
+        Ok(self.first_after_token(to)? - self.first_after_token(from)?)
+    }
+
+    /// Index of the first entry whose token is above `t`.
+    fn first_after_token(&self, t: Token) -> Result<usize> {
+        if t == Token::MAX {
+            return Ok(self.view.count);
+        }
+        self.view
+            .lower_bound(&self.index, t + 1, b"", false)
+            .map_err(|e| Error::corruption(&self.index_path, 0, e.to_string()))
+    }
+
+    /// Smallest and largest token of its partitions.
+    pub fn token_bounds(&self) -> (Token, Token) {
+        (self.min_token, self.max_token)
     }
 
     /// True if some key of `range` may be in this SSTable (token bounds only).
