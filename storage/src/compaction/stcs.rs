@@ -56,6 +56,19 @@ fn pool_of(s: &SSTableReader) -> (u8, String) {
     }
 }
 
+/// Estimated size-tiered compactions due (Cassandra's `getEstimatedRemainingTasks`): for each
+/// bucket of at least `min_threshold` SSTables, one task per `max_threshold` of them.
+pub fn estimated_tasks(sstables: &[Arc<SSTableReader>], o: &CompactionOptions) -> usize {
+    let min = o.min_threshold.max(2);
+    let max = o.max_threshold.max(min);
+    pools(sstables)
+        .into_iter()
+        .flat_map(|pool| buckets(pool, o))
+        .filter(|b| b.len() >= min)
+        .map(|b| b.len().div_ceil(max))
+        .sum()
+}
+
 /// Picks the next SSTables to compact together, if any, from those not already compacting.
 pub fn next_candidates(
     sstables: &[Arc<SSTableReader>],
