@@ -42,15 +42,6 @@ pub struct AnticompactionSummary {
     pub bytes_pending: u64,
 }
 
-/// Partitions of `s` inside `ranges`, from its index.
-fn partitions_inside(s: &SSTableReader, ranges: &TokenRanges) -> Result<usize> {
-    let mut n = 0;
-    for (a, b) in ranges.ranges() {
-        n += s.partitions_in_tokens(*a, *b)?;
-    }
-    Ok(n)
-}
-
 fn is_unrepaired(s: &SSTableReader) -> bool {
     let st = s.stats();
     !st.is_repaired() && st.pending_repair.is_none()
@@ -77,14 +68,12 @@ impl Engine {
         // A damaged index counts as "maybe": the SSTable is reserved and its error surfaces below.
         let reserved = t.reserve_sstables(|s| {
             let (lo, hi) = s.token_bounds();
-            is_unrepaired(s)
-                && ranges.ranges().iter().any(|(a, b)| *a < hi && lo <= *b)
-                && partitions_inside(s, &ranges).unwrap_or(1) > 0
+            is_unrepaired(s) && ranges.intersects(lo, hi) && ranges.partitions_of(s).unwrap_or(1) > 0
         });
         let mut summary = AnticompactionSummary { session: session.to_string(), ..Default::default() };
         let candidates: Vec<Arc<SSTableReader>> = reserved.sstables().to_vec();
         for s in &candidates {
-            let inside = partitions_inside(s, &ranges)?;
+            let inside = ranges.partitions_of(s)?;
             let total = s.partition_count();
             if inside == 0 {
                 continue;

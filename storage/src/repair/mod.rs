@@ -22,7 +22,7 @@ pub use anticompaction::AnticompactionSummary;
 pub use merkle::MerkleTree;
 
 use crate::error::{Error, Result};
-use crate::sstable::Statistics;
+use crate::sstable::{SSTableReader, Statistics};
 use crate::token::Token;
 
 /// Which data a validation reads.
@@ -94,15 +94,30 @@ impl TokenRanges {
         Ok(TokenRanges(out))
     }
 
-    /// The merged ranges, in token order.
-    pub(crate) fn ranges(&self) -> &[(Token, Token)] {
-        &self.0
-    }
-
     /// True if `token` falls in one of the ranges.
     pub(crate) fn contains(&self, token: Token) -> bool {
         let i = self.0.partition_point(|(a, _)| *a < token);
         i > 0 && token <= self.0[i - 1].1
+    }
+
+    /// True if every token of `[min, max]` falls in one range.
+    pub(crate) fn covers(&self, min: Token, max: Token) -> bool {
+        let i = self.0.partition_point(|(a, _)| *a < min);
+        i > 0 && max <= self.0[i - 1].1
+    }
+
+    /// True if some token of `[min, max]` falls in a range.
+    pub(crate) fn intersects(&self, min: Token, max: Token) -> bool {
+        self.0.iter().any(|(a, b)| *a < max && min <= *b)
+    }
+
+    /// Partitions of `s` whose token falls in the ranges, from its index alone.
+    pub(crate) fn partitions_of(&self, s: &SSTableReader) -> Result<usize> {
+        let mut n = 0;
+        for (a, b) in &self.0 {
+            n += s.partitions_in_tokens(*a, *b)?;
+        }
+        Ok(n)
     }
 }
 
@@ -113,9 +128,13 @@ mod range_tests {
     #[test]
     fn ranges_merge_and_answer_membership() {
         let r = TokenRanges::new(&[(20, 30), (0, 10), (10, 15), (25, 40)]).unwrap();
-        assert_eq!(r.ranges(), &[(0, 15), (20, 40)]);
+        assert_eq!(r.0, [(0, 15), (20, 40)]);
         assert!(!r.contains(0) && r.contains(1) && r.contains(15) && !r.contains(16));
         assert!(!r.contains(20) && r.contains(21) && r.contains(40) && !r.contains(41));
+        assert!(r.covers(1, 15) && !r.covers(0, 15) && !r.covers(14, 21) && r.covers(21, 21));
+        assert!(
+            r.intersects(15, 16) && r.intersects(40, 50) && !r.intersects(16, 20) && !r.intersects(41, 50)
+        );
         assert!(TokenRanges::new(&[(5, 5)]).is_err());
         assert!(TokenRanges::new(&[(6, 5)]).is_err());
         assert!(!TokenRanges::new(&[]).unwrap().contains(0));
