@@ -38,18 +38,39 @@ pub struct CompactionSummary {
     pub bytes_out: u64,
 }
 
+/// What a compaction may drop beyond the merge of its inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Shadowed data among the inputs, and tombstones the purge rules allow.
+    Merge,
+    /// Also the cells and row markers of the inputs that data or deletions in other SSTables of
+    /// the same repair pool (and memtables, for the unrepaired pool) supersede
+    /// ([`garbage_collect::drop_superseded`]).
+    GarbageCollect,
+}
+
 /// Compacts `inputs` (already reserved on `table`) into one SSTable and swaps it in.
 /// The reservation is released whatever the outcome.
 pub fn compact(table: &Table, inputs: Vec<Arc<SSTableReader>>, now_secs: i64) -> Result<CompactionSummary> {
+    compact_with(table, inputs, now_secs, Mode::Merge)
+}
+
+/// [`compact`] in the given mode.
+pub(crate) fn compact_with(
+    table: &Table,
+    inputs: Vec<Arc<SSTableReader>>,
+    now_secs: i64,
+    mode: Mode,
+) -> Result<CompactionSummary> {
     let gens: Vec<u64> = inputs.iter().map(|s| s.generation()).collect();
-    let result = run(table, &inputs, now_secs);
+    let result = run(table, &inputs, now_secs, mode);
     table.unmark_compacting(&gens);
     result
 }
 
-fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64) -> Result<CompactionSummary> {
+fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64, mode: Mode) -> Result<CompactionSummary> {
     let desc = table.descriptor();
-    let span = tracing::info_span!("compaction", table = %desc.qualified_name());
+    let span = tracing::info_span!("compaction", table = %desc.qualified_name(), ?mode);
     let _e = span.enter();
     let opts = desc.options;
     let gens: Vec<u64> = inputs.iter().map(|s| s.generation()).collect();
@@ -66,6 +87,16 @@ fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64) -> Result<Co
     let others: Vec<Arc<SSTableReader>> =
         view.sstables.iter().filter(|s| !gens.contains(&s.generation())).cloned().collect();
     let memtables: Vec<_> = view.memtables().cloned().collect();
+    let shadowing = match (mode, inputs.first()) {
+        (Mode::GarbageCollect, Some(first)) => {
+            let pool = stcs::pool_of(first);
+            Some(garbage_collect::Shadowing {
+                sstables: others.iter().filter(|s| stcs::pool_of(s) == pool).cloned().collect(),
+                memtables: if pool == stcs::UNREPAIRED_POOL { memtables.clone() } else { Vec::new() },
+            })
+        }
+        _ => None,
+    };
 
     let mut sources: Vec<PartitionSource> = Vec::with_capacity(inputs.len());
     for s in inputs {
@@ -86,6 +117,11 @@ fn run(table: &Table, inputs: &[Arc<SSTableReader>], now_secs: i64) -> Result<Co
     for item in MergeIterator::new(sources)? {
         let (key, mut p) = item?;
         summary.partitions_in += 1;
+        if let Some(sh) = &shadowing
+            && let Some(newer) = sh.version_of(&key)?
+        {
+            garbage_collect::drop_superseded(&mut p, &newer);
+        }
         let mut max_purgeable = i64::MAX;
         // Anything dead at `now` (a tombstone or an expired cell) may be purged: only then is
         // the timestamp floor of other sources needed.

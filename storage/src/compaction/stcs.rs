@@ -45,8 +45,11 @@ pub fn pools(sstables: &[Arc<SSTableReader>]) -> Vec<Vec<Arc<SSTableReader>>> {
     pools.into_values().collect()
 }
 
+/// The pool of unrepaired SSTables no session holds (what memtables flush into).
+pub(crate) const UNREPAIRED_POOL: (u8, String) = (0, String::new());
+
 /// The pool an SSTable belongs to: unrepaired, repaired, or pending under a session.
-fn pool_of(s: &SSTableReader) -> (u8, String) {
+pub(crate) fn pool_of(s: &SSTableReader) -> (u8, String) {
     let st = s.stats();
     let repaired = st.is_repaired();
     match (st.pending_repair, repaired) {
