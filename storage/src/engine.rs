@@ -419,6 +419,11 @@ impl Engine {
         Ok(out)
     }
 
+    /// The chunk cache SSTable readers share.
+    pub(crate) fn chunk_cache(&self) -> Arc<ChunkCache> {
+        self.inner.cache.clone()
+    }
+
     /// Asks the compaction workers to look at table `id` (after its SSTables changed pools).
     pub(crate) fn schedule_compaction(&self, id: TableId) {
         self.inner.schedule_compaction(id);

@@ -331,6 +331,15 @@ impl Table {
         Ok(reader)
     }
 
+    /// Adds a published SSTable to the view (imported data). The caller holds
+    /// [`Table::lock_flush`], so a TRUNCATE cannot pass in between.
+    pub fn publish_sstable(&self, reader: Arc<SSTableReader>) {
+        let mut v = self.view.write();
+        let mut sstables = v.sstables.clone();
+        sstables.push(reader);
+        *v = Arc::new(View { memtable: v.memtable.clone(), flushing: v.flushing.clone(), sstables });
+    }
+
     /// Replaces `old` SSTables with `new` ones atomically in the view; the old ones are
     /// marked obsolete (deleted once unreferenced). If any of `old` has left the view meanwhile
     /// (a TRUNCATE), nothing is swapped, `new` is discarded and false is returned.

@@ -270,3 +270,37 @@ proptest! {
         prop_assert_eq!(everything(&e), before);
     }
 }
+
+#[test]
+fn streamed_data_imported_as_pending_is_repaired_by_the_sessions_finalize() {
+    let clock = Arc::new(AtomicI64::new(START));
+    let d = tempfile::tempdir().unwrap();
+    let e = open(d.path(), &clock, 864_000);
+    write(&e, "local", 1, "v");
+    e.anticompact(TABLE, &[(Token::MIN, Token::MAX)], "s").unwrap();
+    // What a peer streamed: two versions of one key (merged) and another key, out of order.
+    let peer = tempfile::tempdir().unwrap();
+    let p = open(peer.path(), &clock, 864_000);
+    write(&p, "streamed", 5, "new");
+    write(&p, "local", 2, "newer");
+    let mut got = p.read_partitions(TABLE, &[key("streamed"), key("local")]).unwrap();
+    got.push(got[0].clone());
+    let g = e.import(TABLE, got, Some("s")).unwrap().unwrap();
+    let imported = e.sstables(TABLE).unwrap().into_iter().find(|s| s.generation() == g).unwrap();
+    assert_eq!(imported.partition_count(), 2);
+    assert_eq!(value(&e, "local").as_deref(), Some("newer"));
+    assert_eq!(value(&e, "streamed").as_deref(), Some("new"));
+    let whole = (Token::MIN, Token::MAX);
+    assert_eq!(e.validate(TABLE, whole, &RepairScope::Pending("s".into()), 4).unwrap().partitions(), 2);
+    assert_eq!(e.finalize_repair(TABLE, "s", 77).unwrap(), 2);
+    assert_eq!(e.validate(TABLE, whole, &RepairScope::Unrepaired, 4).unwrap().partitions(), 0);
+    // Without a session it is plain unrepaired data; nothing to write, nothing written.
+    assert!(e.import(TABLE, Vec::new(), None).unwrap().is_none());
+    let g = e.import(TABLE, p.read_partitions(TABLE, &[key("streamed")]).unwrap(), None).unwrap().unwrap();
+    let s = e.sstables(TABLE).unwrap().into_iter().find(|s| s.generation() == g).unwrap();
+    assert!(!s.is_repaired() && s.stats().pending_repair.is_none());
+    drop(s);
+    drop(e);
+    let e = open(d.path(), &clock, 864_000);
+    assert_eq!(value(&e, "streamed").as_deref(), Some("new"), "imported data is durable");
+}

@@ -7,12 +7,14 @@
 //! - [`anticompaction`]: incremental repair's SSTable states: anticompaction marks the
 //!   unrepaired data of the repaired ranges pending for a session (splitting SSTables that
 //!   straddle a range edge), finalize promotes it to repaired, abort returns it to unrepaired.
+//! - [`stream`]: streamed partitions written straight into an SSTable, pending for the session.
 //! - [`state`]: what survives a crash: start-up finishes an interrupted finalize and returns
 //!   every other pending SSTable to unrepaired.
 
 pub mod anticompaction;
 pub mod merkle;
 pub(crate) mod state;
+pub mod stream;
 pub mod validation;
 
 #[cfg(test)]
