@@ -112,6 +112,7 @@ async fn choose_tokens(
 async fn deliver_hints(
     cluster: Arc<Cluster>,
     hints: Arc<crate::hints::Hints>,
+    metrics: Arc<crate::metrics::Metrics>,
     max_age: Duration,
     timeout: Duration,
 ) {
@@ -140,6 +141,7 @@ async fn deliver_hints(
                 .await;
             match r {
                 Ok(s) => {
+                    metrics.hints_replayed.inc_by(s.delivered);
                     tracing::info!(%target, pending = count, delivered = s.delivered, expired = s.expired, remaining = s.remaining, "replayed hints")
                 }
                 Err(e) => tracing::warn!(%target, error = %e, "hint replay failed"),
@@ -277,6 +279,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tokens: id.tokens,
     };
     let hints = Arc::new(crate::hints::Hints::open(&dir.join("hints"))?);
+    let metrics = Arc::new(crate::metrics::Metrics::new());
     let coordinator = Arc::new(Coordinator {
         engine: engine.clone(),
         cluster: cluster.clone(),
@@ -288,14 +291,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             max_hint_window: Duration::from_millis(config.max_hint_window_ms),
         },
         stats: Arc::default(),
+        metrics: metrics.clone(),
     });
     let hint_delivery = tokio::spawn(deliver_hints(
         cluster.clone(),
-        hints,
+        hints.clone(),
+        metrics.clone(),
         Duration::from_millis(config.max_hint_window_ms),
         Duration::from_millis(config.write_request_timeout_ms),
     ));
     let processor = Arc::new(QueryProcessor::new(engine.clone(), schema.clone(), node, coordinator));
+    // `tess drain` stops the node as a signal does.
+    let (drain_tx, mut drain_rx) = tokio::sync::watch::channel(false);
     let admin_ip: IpAddr = config
         .admin_address
         .parse()
@@ -306,6 +313,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             cluster_name: config.cluster_name.clone(),
             cluster: cluster.clone(),
             schema: schema.clone(),
+            engine: engine.clone(),
+            metrics: metrics.clone(),
+            hints: hints.clone(),
+            started: std::time::Instant::now(),
+            drained: std::sync::atomic::AtomicBool::new(false),
+            stop: drain_tx,
+            repairs: Arc::default(),
         }),
     )
     .await?;
@@ -335,7 +349,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let transport = tokio::spawn(crate::transport::serve(listener, processor, stop_rx));
-    stop.wait().await;
+    tokio::select! {
+        _ = stop.wait() => {}
+        _ = drain_rx.wait_for(|d| *d) => tracing::info!("drained through the admin API"),
+    }
     cluster.gossip.set("status", "SHUTDOWN").await;
     load_task.abort();
     hint_delivery.abort();

@@ -348,6 +348,13 @@ impl Handler for Replica {
                         .map_err(|e| e.to_string())?;
                     Ok(Bytes::new())
                 }
+                Verb::RepairPrepare
+                | Verb::RepairValidate
+                | Verb::RepairHashes
+                | Verb::RepairFetch
+                | Verb::RepairFinalize
+                | Verb::RepairAbort
+                | Verb::RepairStream => crate::repair::messages::handle(engine, verb, payload).await,
                 Verb::SchemaPull => processor.schema_json().map_err(|e| e.to_string()),
                 Verb::SchemaPush => {
                     let remote: crate::schema::Schema =

@@ -125,15 +125,42 @@ impl TestNode {
 
     /// GET `path` from the node's admin API: the body of a 200 answer.
     pub fn admin_get(&self, path: &str) -> String {
+        let (status, body) = self.admin("GET", path, None);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// POST `body` (JSON) to `path` of the node's admin API: the body of a 200 answer.
+    pub fn admin_post(&self, path: &str, body: &str) -> String {
+        let (status, out) = self.admin("POST", path, Some(body));
+        assert_eq!(status, 200, "POST {path}: {out}");
+        out
+    }
+
+    /// An admin API request: the status code and the body.
+    pub fn admin(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect((self.host.as_str(), self.admin_port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.host).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(600))).unwrap();
+        let body = body.unwrap_or("");
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        )
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).unwrap();
-        let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
-        assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}\n{body}");
-        body.to_string()
+        let (head, rest) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+        let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        // Chunked answers: keep the JSON.
+        let rest = match (rest.find('{'), rest.rfind('}')) {
+            (Some(a), Some(b)) if b >= a => &rest[a..=b],
+            _ => rest,
+        };
+        (status, rest.to_string())
     }
 
     /// Starts a node with the defaults (and `commitlog_sync: batch`).
@@ -367,5 +394,25 @@ impl TestCluster {
         let out = self.python(script, args);
         assert_success(&out, &format!("{script} {}", args.join(" ")));
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl TestCluster {
+    /// Runs a repair coordinated by node `i` with `options` (JSON fields of `POST /v1/repair`)
+    /// and waits for it to end: its final progress.
+    pub fn repair(&self, i: usize, options: serde_json::Value) -> serde_json::Value {
+        let started: serde_json::Value =
+            serde_json::from_str(&self.nodes[i].admin_post("/v1/repair", &options.to_string())).unwrap();
+        let id = started["id"].as_str().unwrap().to_string();
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let p: serde_json::Value =
+                serde_json::from_str(&self.nodes[i].admin_get(&format!("/v1/repair/{id}"))).unwrap();
+            if p["state"] != "running" {
+                return p;
+            }
+            assert!(Instant::now() < deadline, "repair {id} still running: {p}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }

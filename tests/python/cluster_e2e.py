@@ -163,6 +163,39 @@ def step_expect_timeout():
     print(f"timed out as expected in {took:.1f}s")
 
 
+def step_delete():
+    """ARGS: coordinator-index level table from to — deletes rows k in [from, to)."""
+    i, cl, table, lo, hi = int(ARGS[0]), LEVELS[ARGS[1]], ARGS[2], int(ARGS[3]), int(ARGS[4])
+    cluster, session = connect(HOSTS[i])
+    q = session.prepare(f"DELETE FROM {table} WHERE k = ?")
+    q.consistency_level = cl
+    for k in range(lo, hi):
+        session.execute(q, (k,))
+    cluster.shutdown()
+
+
+def step_absent():
+    """ARGS: coordinator-index level table from to — no row k in [from, to) reads back."""
+    i, cl, table, lo, hi = int(ARGS[0]), LEVELS[ARGS[1]], ARGS[2], int(ARGS[3]), int(ARGS[4])
+    cluster, session = connect(HOSTS[i])
+    q = session.prepare(f"SELECT v FROM {table} WHERE k = ?")
+    q.consistency_level = cl
+    present = [k for k in range(lo, hi) if session.execute(q, (k,)).one() is not None]
+    assert not present, f"{len(present)} deleted rows read back through node {i} at {ARGS[1]}: {present[:10]}"
+    cluster.shutdown()
+
+
+def step_tokens():
+    """ARGS: coordinator-index level table — prints the JSON list of [k, token] of the rows a
+    full scan returns."""
+    import json
+    i, cl, table = int(ARGS[0]), LEVELS[ARGS[1]], ARGS[2]
+    cluster, session = connect(HOSTS[i])
+    rows = session.execute(SimpleStatement(f"SELECT k, token(k) FROM {table}", consistency_level=cl, fetch_size=500))
+    print("TOKENS " + json.dumps([[r[0], r[1]] for r in rows]))
+    cluster.shutdown()
+
+
 def step_lwt():
     """ARGS: coordinator-index table key expected-applied — INSERT ... IF NOT EXISTS."""
     i, table, k, want = int(ARGS[0]), ARGS[1], int(ARGS[2]), ARGS[3] == "true"

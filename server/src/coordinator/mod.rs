@@ -36,6 +36,7 @@ pub struct Coordinator {
     pub hints: Arc<Hints>,
     pub config: CoordinatorConfig,
     pub stats: Arc<Stats>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Coordinator {

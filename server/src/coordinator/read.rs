@@ -339,6 +339,7 @@ impl Coordinator {
         });
         futures::future::join_all(writes).await;
         self.stats.read_repairs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.metrics.read_repairs.inc();
     }
 
     /// A handle for tasks that outlive a borrow of `self`.
@@ -349,6 +350,7 @@ impl Coordinator {
             hints: self.hints.clone(),
             config: self.config.clone(),
             stats: self.stats.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 

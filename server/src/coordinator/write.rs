@@ -89,7 +89,12 @@ impl Coordinator {
     }
 
     fn hint_sink(&self) -> HintSink {
-        HintSink { hints: self.hints.clone(), cluster: self.cluster.clone(), config: self.config.clone() }
+        HintSink {
+            hints: self.hints.clone(),
+            cluster: self.cluster.clone(),
+            config: self.config.clone(),
+            metrics: self.metrics.clone(),
+        }
     }
 
     async fn write_one(
@@ -183,6 +188,7 @@ struct HintSink {
     hints: Arc<crate::hints::Hints>,
     cluster: Arc<crate::cluster::Cluster>,
     config: super::CoordinatorConfig,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl HintSink {
@@ -196,7 +202,10 @@ impl HintSink {
             return false;
         }
         match self.hints.store(target.host_id, m, durable) {
-            Ok(()) => true,
+            Ok(()) => {
+                self.metrics.hints_stored.inc();
+                true
+            }
             Err(e) => {
                 tracing::warn!(target = %target.host_id, error = %e, "cannot store a hint");
                 false

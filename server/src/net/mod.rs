@@ -58,6 +58,17 @@ pub enum Verb {
     Hint = 7,
     /// Empty a table (16-byte table id).
     Truncate = 8,
+    /// Repair: mark a session's data pending, build a Merkle tree, list partition hashes,
+    /// fetch partitions, finalize, abort ([`crate::repair::messages`]).
+    RepairPrepare = 9,
+    RepairValidate = 10,
+    RepairHashes = 11,
+    RepairFetch = 12,
+    RepairFinalize = 13,
+    RepairAbort = 14,
+    /// Repair: partitions a replica lacked, written to an SSTable (pending for an incremental
+    /// session).
+    RepairStream = 15,
 }
 
 impl Verb {
@@ -71,6 +82,13 @@ impl Verb {
             6 => Verb::SchemaPush,
             7 => Verb::Hint,
             8 => Verb::Truncate,
+            9 => Verb::RepairPrepare,
+            10 => Verb::RepairValidate,
+            11 => Verb::RepairHashes,
+            12 => Verb::RepairFetch,
+            13 => Verb::RepairFinalize,
+            14 => Verb::RepairAbort,
+            15 => Verb::RepairStream,
             _ => return None,
         })
     }

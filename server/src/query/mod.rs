@@ -17,6 +17,7 @@ mod select;
 mod system_select;
 mod write;
 
+pub use keys::partition_key as partition_key_bytes;
 pub use write::server_timestamp;
 
 use crate::coordinator::{Coordinator, WriteGroup};
@@ -411,7 +412,54 @@ impl QueryProcessor {
         self.coordinator.write(groups, cl, write_type).await
     }
 
+    /// Runs a statement, counting data statements in the metrics.
     async fn execute(
+        &self,
+        session: &Session,
+        parsed: &ParsedStatement,
+        prepared_ks: Option<&str>,
+        params: QueryParams,
+    ) -> QueryResult<ResultBody> {
+        let started = std::time::Instant::now();
+        let cl = params.consistency;
+        let r = self.execute_statement(session, parsed, prepared_ks, params).await;
+        let session_ks = session.keyspace();
+        let ks = prepared_ks.or(session_ks.as_deref());
+        let (write, table, using) = match &parsed.statement {
+            Statement::Select(s) => (false, &s.table, s.consistency),
+            Statement::Insert(i) => (true, &i.table, i.using.consistency),
+            Statement::Update(u) => (true, &u.table, u.using.consistency),
+            Statement::Delete(d) => (true, &d.table, d.using.consistency),
+            Statement::Batch(b) => match b.statements.first().and_then(|st| match st {
+                Statement::Insert(i) => Some(&i.table),
+                Statement::Update(u) => Some(&u.table),
+                Statement::Delete(d) => Some(&d.table),
+                _ => None,
+            }) {
+                Some(t) => (true, t, b.using.consistency),
+                None => return r,
+            },
+            _ => return r,
+        };
+        let name = format!("{}.{}", table.keyspace.as_deref().or(ks).unwrap_or(""), table.name);
+        let metrics = &self.coordinator.metrics;
+        match &r {
+            Ok(_) => metrics.request(write, using.unwrap_or(cl).name(), &name, started.elapsed()),
+            Err(e) => metrics.error(
+                write,
+                match e {
+                    QueryError::Unavailable { .. } => "unavailable",
+                    QueryError::WriteTimeout { .. } => "write_timeout",
+                    QueryError::ReadTimeout { .. } => "read_timeout",
+                    QueryError::Invalid(_) | QueryError::Syntax(_) => "invalid",
+                    _ => "other",
+                },
+            ),
+        }
+        r
+    }
+
+    async fn execute_statement(
         &self,
         session: &Session,
         parsed: &ParsedStatement,
