@@ -5,7 +5,7 @@
 //! | metric | labels |
 //! |---|---|
 //! | `tessera_requests` (counter), `tessera_request_latency_seconds` (histogram) | `kind` (read, write), `consistency`, `table` |
-//! | `tessera_request_errors` (counter) | `kind`, `error` (unavailable, write_timeout, read_timeout, invalid, other) |
+//! | `tessera_request_errors` (counter) | `kind`, `consistency`, `error` (unavailable, write_timeout, read_timeout, invalid, other) |
 //! | `tessera_read_repairs`, `tessera_hints_stored`, `tessera_hints_replayed` (counters) | |
 //! | `tessera_hints_pending`, `tessera_sstables`, `tessera_pending_compactions` (gauges, read at scrape) | `table` for the last two |
 //! | `tessera_repair_sessions` (counter), `tessera_repair_bytes_streamed` (counter) | `state` (completed, failed) for sessions |
@@ -82,7 +82,11 @@ impl Metrics {
             "Client request latency by kind, consistency level and table",
             latency.clone(),
         );
-        registry.register("request_errors", "Failed client requests by kind and error", errors.clone());
+        registry.register(
+            "request_errors",
+            "Failed client requests by kind, consistency level and error",
+            errors.clone(),
+        );
         registry.register("read_repairs", "Reads that repaired a stale replica", read_repairs.clone());
         registry.register(
             "hints_stored",
@@ -143,10 +147,15 @@ impl Metrics {
         }
     }
 
-    /// Records a failed client request.
-    pub fn error(&self, write: bool, error: &str) {
+    /// Records a failed client request at `consistency`.
+    pub fn error(&self, write: bool, consistency: &str, error: &str) {
         let kind = if write { "write" } else { "read" };
-        self.errors.get_or_create(&vec![("kind".into(), kind.into()), ("error".into(), error.into())]).inc();
+        let labels: Labels = vec![
+            ("kind".into(), kind.into()),
+            ("consistency".into(), consistency.into()),
+            ("error".into(), error.into()),
+        ];
+        self.errors.get_or_create(&labels).inc();
     }
 
     /// The read and write figures of `table` (`keyspace.table`).
@@ -173,7 +182,7 @@ mod tests {
         let m = Metrics::new();
         m.request(true, "QUORUM", "ks.t", Duration::from_millis(3));
         m.request(false, "ONE", "ks.t", Duration::from_millis(1));
-        m.error(false, "unavailable");
+        m.error(false, "LOCAL_QUORUM", "unavailable");
         m.read_repairs.inc();
         let text = m.encode();
         assert!(
@@ -182,7 +191,7 @@ mod tests {
         );
         assert!(text.contains("tessera_request_latency_seconds_bucket"), "{text}");
         assert!(
-            text.contains(r#"tessera_request_errors_total{kind="read",error="unavailable"} 1"#),
+            text.contains(r#"tessera_request_errors_total{kind="read",consistency="LOCAL_QUORUM",error="unavailable"} 1"#),
             "{text}"
         );
         assert!(text.contains("tessera_read_repairs_total 1"), "{text}");

@@ -121,6 +121,32 @@ impl Partition {
             || self.rows.values().any(Row::has_deletions)
     }
 
+    /// What `theirs` lacks of this partition, at row granularity: the partition deletion and
+    /// static row when they differ, range tombstones it does not hold, and every row it holds in
+    /// another version or not at all. When this partition is the reconciliation of `theirs` and
+    /// other versions, merging the result into `theirs` yields this partition's data.
+    pub fn missing_from(&self, theirs: &Partition) -> Partition {
+        let mut out = Partition::default();
+        if self.deletion != theirs.deletion {
+            out.deletion = self.deletion;
+        }
+        if self.static_row != theirs.static_row {
+            out.static_row = self.static_row.clone();
+        }
+        out.range_tombstones = self
+            .range_tombstones
+            .iter()
+            .filter(|rt| !theirs.range_tombstones.contains(rt))
+            .cloned()
+            .collect();
+        for (c, row) in self.rows.iter() {
+            if theirs.rows.get(c) != Some(row) {
+                out.rows.push_sorted(c.clone(), row.clone());
+            }
+        }
+        out
+    }
+
     /// Merges another version of the same partition into this one (no shadowing applied).
     pub fn merge(&mut self, other: Partition) {
         self.deletion.merge(other.deletion);
@@ -425,5 +451,38 @@ mod tests {
         a.merge(b);
         assert_eq!(a.rows.len(), 2);
         assert_eq!(a.rows[b"a".as_ref()].cells[&CellKey::simple("v")].value, "b");
+    }
+    #[test]
+    fn missing_from_holds_exactly_what_brings_a_replica_up_to_date() {
+        let theirs = part(vec![
+            (b"a", row_with("v", Cell::live(1, "same"))),
+            (b"b", row_with("v", Cell::live(1, "old"))),
+            (b"z", row_with("v", Cell::live(1, "theirs only"))),
+        ]);
+        let mut merged = theirs.clone();
+        let mut newer = part(vec![
+            (b"b", row_with("v", Cell::live(2, "new"))),
+            (b"c", row_with("v", Cell::live(1, "c"))),
+        ]);
+        newer.range_tombstones.push(RangeTombstone {
+            range: ClusteringRange::from_prefix_bounds(Some((b"y", true)), None).unwrap(),
+            deletion: DeletionTime::new(3, 1),
+        });
+        merged.merge(newer);
+        merged.purge_shadowed();
+        let diff = merged.missing_from(&theirs);
+        let keys: Vec<_> = diff.rows.keys().cloned().collect();
+        assert_eq!(
+            keys,
+            vec![Bytes::from_static(b"b"), Bytes::from_static(b"c")],
+            "row a is the same on both"
+        );
+        assert_eq!(diff.range_tombstones.len(), 1);
+        assert!(diff.deletion.is_live() && diff.static_row.is_empty());
+        let mut healed = theirs;
+        healed.merge(diff);
+        healed.purge_shadowed();
+        assert_eq!(healed, merged);
+        assert!(merged.missing_from(&merged).is_empty());
     }
 }

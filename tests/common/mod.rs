@@ -110,6 +110,19 @@ impl TestNode {
         }
     }
 
+    /// Waits for the process to exit by itself (after a drain) and returns its status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("the node is not running");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = c.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "node {} did not exit", self.host);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Starts a stopped or killed node again on the same data.
     pub fn start_again(&mut self) {
         assert!(self.child.is_none(), "node {} is running", self.host);
@@ -155,12 +168,25 @@ impl TestNode {
         s.read_to_string(&mut out).unwrap();
         let (head, rest) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
         let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        // Chunked answers: keep the JSON.
-        let rest = match (rest.find('{'), rest.rfind('}')) {
-            (Some(a), Some(b)) if b >= a => &rest[a..=b],
-            _ => rest,
-        };
-        (status, rest.to_string())
+        let chunked = head.lines().any(|l| {
+            let l = l.to_ascii_lowercase();
+            l.starts_with("transfer-encoding:") && l.contains("chunked")
+        });
+        if !chunked {
+            return (status, rest.to_string());
+        }
+        // Chunks: a hexadecimal length line, the bytes, CRLF; a zero length ends the body.
+        let mut body = String::new();
+        let mut rest = rest;
+        while let Some((len, after)) = rest.split_once("\r\n") {
+            let len = usize::from_str_radix(len.split(';').next().unwrap_or("").trim(), 16).unwrap();
+            if len == 0 {
+                break;
+            }
+            body.push_str(&after[..len]);
+            rest = after[len..].strip_prefix("\r\n").unwrap_or(&after[len..]);
+        }
+        (status, body)
     }
 
     /// Starts a node with the defaults (and `commitlog_sync: batch`).

@@ -443,10 +443,12 @@ impl QueryProcessor {
         };
         let name = format!("{}.{}", table.keyspace.as_deref().or(ks).unwrap_or(""), table.name);
         let metrics = &self.coordinator.metrics;
+        let level = using.unwrap_or(cl).name();
         match &r {
-            Ok(_) => metrics.request(write, using.unwrap_or(cl).name(), &name, started.elapsed()),
+            Ok(_) => metrics.request(write, level, &name, started.elapsed()),
             Err(e) => metrics.error(
                 write,
+                level,
                 match e {
                     QueryError::Unavailable { .. } => "unavailable",
                     QueryError::WriteTimeout { .. } => "write_timeout",

@@ -59,9 +59,13 @@ pub struct Progress {
     pub mismatched_ranges: u32,
     pub bytes_streamed: u64,
     pub partitions_streamed: u64,
-    /// Bytes of the partitions replicas lacked or held differently (what a perfect repair
-    /// would send): `bytes_streamed / bytes_differing` is the overstreaming factor.
+    /// Bytes of the rows (and deletions) replicas lacked or held in another version, encoded:
+    /// what a perfect repair would send. `bytes_streamed / bytes_differing` is the
+    /// overstreaming factor.
     pub bytes_differing: u64,
+    /// Bytes of partition hash lists and fetched partitions the coordinator received to find
+    /// and reconcile what differs (Merkle trees not included).
+    pub bytes_fetched: u64,
     pub error: Option<String>,
     pub summary: Option<String>,
 }

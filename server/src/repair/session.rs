@@ -313,6 +313,7 @@ impl Session {
     ) -> Result<(), String> {
         let req = RepairRequest { ranges, scope: Some(scope), ..base.clone() };
         let lists = self.ask_all(replicas, Verb::RepairHashes, &req).await?;
+        self.progress.lock().bytes_fetched += lists.iter().map(|b| b.len() as u64).sum::<u64>();
         let lists: Vec<Vec<PartitionHash>> =
             lists.into_iter().map(decode_hashes).collect::<Result<_, _>>()?;
         // Per key: each replica's hash and serialized size (None: the replica lacks the key).
@@ -327,50 +328,78 @@ impl Session {
             .into_iter()
             .filter(|(_, hs)| hs.iter().any(|h| h.map(|x| x.0) != hs[0].map(|x| x.0)))
             .collect();
-        // Fetch each differing key from the replicas that have it, a batch at a time.
+        // Fetch each differing key, a batch at a time, from the replicas that have it. Over all
+        // data (full repair) equal hashes mean equal versions, so one replica per distinct hash
+        // is asked; pending-only hashes say nothing of the rest, so every holder is asked then.
         for batch in differing.chunks(256) {
-            let mut versions: BTreeMap<DecoratedKey, Vec<Partition>> = BTreeMap::new();
+            // Per key, per replica: the replica whose version stands for this one's.
+            let source: Vec<Vec<Option<usize>>> = batch
+                .iter()
+                .map(|(_, hs)| {
+                    (0..hs.len())
+                        .map(|i| {
+                            let h = hs[i]?;
+                            match scope {
+                                Scope::Full => hs.iter().position(|x| x.map(|x| x.0) == Some(h.0)),
+                                Scope::Pending => Some(i),
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            let mut versions: BTreeMap<(DecoratedKey, usize), Partition> = BTreeMap::new();
             for (i, e) in replicas.iter().enumerate() {
                 let wanted: Vec<(Token, String)> = batch
                     .iter()
-                    .filter(|(_, hs)| hs[i].is_some())
-                    .map(|(k, _)| (k.token, hex(&k.key)))
+                    .zip(&source)
+                    .filter(|(_, src)| src[i] == Some(i))
+                    .map(|((k, _), _)| (k.token, hex(&k.key)))
                     .collect();
                 if wanted.is_empty() {
                     continue;
                 }
                 let fetch = RepairRequest { keys: wanted, ..base.clone() };
                 let b = self.ask(e, Verb::RepairFetch, &fetch).await?;
-                let got = crate::replica::RangeResponse::decode(b)?;
-                for (k, p) in got.partitions {
-                    versions.entry(k).or_default().push(p);
+                self.progress.lock().bytes_fetched += b.len() as u64;
+                for (k, p) in crate::replica::RangeResponse::decode(b)?.partitions {
+                    versions.insert((k, i), p);
                 }
             }
-            // Each replica whose copy differs gets the reconciled partition.
-            for (key, hashes) in batch {
-                let Some(mut parts) = versions.remove(key) else { continue };
-                let mut merged = parts.pop().unwrap_or_default();
-                for p in parts {
-                    merged.merge(p);
+            // Each replica whose copy differs gets the rows it lacks of the reconciled partition.
+            let empty = Partition::default();
+            for ((key, hashes), src) in batch.iter().zip(&source) {
+                let mut merged = Partition::default();
+                for (i, s) in src.iter().enumerate() {
+                    if *s == Some(i)
+                        && let Some(p) = versions.get(&(key.clone(), i))
+                    {
+                        merged.merge(p.clone());
+                    }
                 }
                 merged.purge_shadowed();
+                if merged.is_empty() {
+                    continue;
+                }
                 let want = crate::replica::digest(&merged);
-                let mut encoded = Vec::new();
-                storage::partition_codec::encode_partition(&mut encoded, &merged);
-                let size = encoded.len() as u64;
                 for (i, e) in replicas.iter().enumerate() {
                     if hashes[i].map(|h| h.0) == Some(want) {
                         continue;
                     }
-                    // What this replica lacked: all of it, or what its copy is short of.
-                    let theirs = hashes[i].map(|h| h.1);
+                    let theirs = src[i].and_then(|j| versions.get(&(key.clone(), j))).unwrap_or(&empty);
+                    let lacking = merged.missing_from(theirs);
+                    if lacking.is_empty() {
+                        continue;
+                    }
+                    let mut encoded = Vec::new();
+                    storage::partition_codec::encode_partition(&mut encoded, &lacking);
+                    let size = encoded.len() as u64;
                     {
                         let mut p = self.progress.lock();
-                        p.bytes_differing += theirs.map_or(size, |s| size.saturating_sub(s).max(1));
+                        p.bytes_differing += size;
                         p.partitions_streamed += 1;
                     }
                     let q = outbox.queues.entry(e.host_id).or_insert_with(|| (e.clone(), Vec::new(), 0));
-                    q.1.push((key.clone(), merged.clone()));
+                    q.1.push((key.clone(), lacking));
                     q.2 += size;
                     if q.2 >= STREAM_BATCH_BYTES {
                         self.flush_to(outbox, e.host_id, scope, base).await?;
