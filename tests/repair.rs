@@ -70,6 +70,7 @@ fn full_then_incremental_repair_heal_a_node_that_missed_writes() {
     assert_eq!(p["state"], "done", "{p}");
     c.run("cluster_e2e.py", &["count", "2", "ONE", "ks.t", "3000"]);
     assert_eq!(p["partitions_streamed"], 3000, "only the missing partitions go to node 2: {p}");
+    assert_eq!(p["partitions_validated"], 6000, "a full repair reads everything (node 2 had nothing): {p}");
     let (sent, differing) = (p["bytes_streamed"].as_f64().unwrap(), p["bytes_differing"].as_f64().unwrap());
     assert!(differing > 0.0 && sent / differing <= 2.0, "overstreaming {} ({p})", sent / differing);
 
@@ -85,7 +86,8 @@ fn full_then_incremental_repair_heal_a_node_that_missed_writes() {
     flush_all(&c);
     let p = c.repair(0, json!({ "keyspace": "ks" }));
     assert_eq!(p["state"], "done", "{p}");
-    assert_eq!(p["partitions_streamed"], 200, "only the new data is read and streamed: {p}");
+    assert_eq!(p["partitions_streamed"], 200, "only the new data is streamed: {p}");
+    assert_eq!(p["partitions_validated"], 400, "only unrepaired data is read (200 rows on two nodes): {p}");
     c.run("cluster_e2e.py", &["count", "2", "ONE", "ks.t", "3200"]);
     for i in 0..3 {
         assert_eq!(percent_repaired(&c, i), 100.0, "node {i}");
@@ -198,6 +200,7 @@ fn repair_fails_naming_a_replica_that_is_down_and_an_interrupted_one_marks_nothi
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert_eq!(p["state"], "failed", "the session outlived its replica: {p}");
+    assert!(p["error"].as_str().unwrap().contains(&c.nodes[1].host), "the error names the dead replica: {p}");
     // The session fails on the broken connection, before gossip convicts the node.
     c.wait_state(0, 1, false);
     c.nodes[1].start_again();
@@ -209,4 +212,40 @@ fn repair_fails_naming_a_replica_that_is_down_and_an_interrupted_one_marks_nothi
     let p = c.repair(0, json!({ "keyspace": "ks" }));
     assert_eq!(p["state"], "done", "{p}");
     c.run("cluster_e2e.py", &["count", "2", "ONE", "ks.t", "2000"]);
+}
+
+#[test]
+fn rows_missing_from_a_wide_partition_are_all_that_is_streamed() {
+    let value = "x".repeat(100);
+    let rows = |lo: u32, hi: u32| {
+        let inserts: Vec<String> =
+            (lo..hi).map(|c| format!("INSERT INTO ks.w (p, c, v) VALUES (1, {c}, '{value}')")).collect();
+        format!("BEGIN UNLOGGED BATCH\n{}\nAPPLY BATCH", inserts.join(";\n"))
+    };
+    let mut c = TestCluster::start(
+        25,
+        &[("dc1", "rack1"), ("dc1", "rack1"), ("dc1", "rack1")],
+        "hinted_handoff_enabled: false\n",
+    );
+    let wide = "CREATE TABLE ks.w (p int, c int, v text, PRIMARY KEY (p, c))";
+    let batches: Vec<String> = (0..8).map(|b| rows(b * 250, (b + 1) * 250)).collect();
+    let mut ddl = vec!["ddl", "0", SIMPLE3, wide];
+    ddl.extend(batches.iter().map(String::as_str));
+    c.run("cluster_e2e.py", &ddl);
+    c.nodes[2].kill9();
+    c.wait_state(0, 2, false);
+    c.run("cluster_e2e.py", &["ddl", "0", &rows(5000, 5100)]);
+    c.nodes[2].start_again();
+    c.wait_all_up(0);
+    flush_all(&c);
+
+    let p = c.repair(0, json!({ "keyspace": "ks", "full": true }));
+    assert_eq!(p["state"], "done", "{p}");
+    assert_eq!(p["partitions_streamed"], 1, "{p}");
+    let (sent, differing) = (p["bytes_streamed"].as_u64().unwrap(), p["bytes_differing"].as_u64().unwrap());
+    // 100 rows of about 110 bytes differ in a partition of 2,100 rows.
+    assert!((10_000..20_000).contains(&differing), "{p}");
+    assert!(sent as f64 / differing as f64 <= 1.5, "overstreaming {} ({p})", sent as f64 / differing as f64);
+    let p = c.repair(0, json!({ "keyspace": "ks", "preview": true, "full": true }));
+    assert_eq!(p["mismatched_ranges"], 0, "{p}");
 }

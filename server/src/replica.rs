@@ -352,6 +352,7 @@ impl Handler for Replica {
                 | Verb::RepairValidate
                 | Verb::RepairHashes
                 | Verb::RepairFetch
+                | Verb::RepairRowHashes
                 | Verb::RepairFinalize
                 | Verb::RepairAbort
                 | Verb::RepairStream => crate::repair::messages::handle(engine, verb, payload).await,

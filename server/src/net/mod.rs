@@ -69,6 +69,8 @@ pub enum Verb {
     /// Repair: partitions a replica lacked, written to an SSTable (pending for an incremental
     /// session).
     RepairStream = 15,
+    /// Repair: hashes of each row of some partitions (row-level sync).
+    RepairRowHashes = 16,
 }
 
 impl Verb {
@@ -89,6 +91,7 @@ impl Verb {
             13 => Verb::RepairFinalize,
             14 => Verb::RepairAbort,
             15 => Verb::RepairStream,
+            16 => Verb::RepairRowHashes,
             _ => return None,
         })
     }

@@ -21,6 +21,7 @@
 pub mod admin;
 pub mod messages;
 mod session;
+mod sync;
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,10 @@ pub struct Progress {
     pub ranges_total: u32,
     pub ranges_done: u32,
     pub mismatched_ranges: u32,
+    /// Partitions and bytes the replicas' Merkle trees covered, summed over replicas: all data
+    /// in a full repair, only data not yet repaired in an incremental one.
+    pub partitions_validated: u64,
+    pub bytes_validated: u64,
     pub bytes_streamed: u64,
     pub partitions_streamed: u64,
     /// Bytes of the rows (and deletions) replicas lacked or held in another version, encoded:

@@ -1,6 +1,7 @@
 //! A repair session as this node drives it (see the module docs of [`super`]).
 
-use super::messages::{PartitionHash, RepairRequest, Scope, decode_hashes, hex};
+use super::messages::{RepairRequest, Scope};
+use super::sync::Outbox;
 use super::{Progress, RepairOptions, intersect, split_wrapping};
 use crate::cluster::{Cluster, Topology};
 use crate::locator::Endpoint;
@@ -9,32 +10,14 @@ use crate::net::Verb;
 use crate::schema::{Replication, Schema};
 use bytes::Bytes;
 use parking_lot::Mutex;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use storage::{DecoratedKey, Partition, TableId, Token};
-use uuid::Uuid as HostId;
+use storage::{TableId, Token};
 
 /// Leaves of each Merkle tree: 2^DEPTH.
 const DEPTH: u8 = 12;
 /// How long a replica may take over one step (building a tree of a large range included).
-const STEP_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Streams are sent once this many bytes of partitions are queued for a replica, or at the end
-/// of a table: each stream becomes one SSTable on its receiver.
-const STREAM_BATCH_BYTES: u64 = 8 << 20;
-
-/// Reconciled partitions waiting to be streamed to one replica, and their encoded size.
-type Queue = (Endpoint, Vec<(DecoratedKey, Partition)>, u64);
-
-/// Reconciled partitions waiting to be streamed, per replica.
-#[derive(Default)]
-struct Outbox {
-    queues: BTreeMap<HostId, Queue>,
-}
-
-/// A replica's hash of a partition and its encoded size; None where the replica lacks it.
-type Held = Option<([u8; 16], u64)>;
+pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// One table's work: the ranges to repair and the replicas of each.
 struct TableWork {
@@ -144,7 +127,7 @@ impl Session {
     }
 
     /// Sends `req` as `verb` to `e` (or serves it here).
-    async fn ask(&self, e: &Endpoint, verb: Verb, req: &RepairRequest) -> Result<Bytes, String> {
+    pub(super) async fn ask(&self, e: &Endpoint, verb: Verb, req: &RepairRequest) -> Result<Bytes, String> {
         let t = self.cluster.topology();
         if e.host_id == t.local.host_id {
             return super::messages::handle(self.engine.clone(), verb, req.encode()).await;
@@ -161,7 +144,12 @@ impl Session {
     }
 
     /// Asks every replica in `on` at once.
-    async fn ask_all(&self, on: &[Endpoint], verb: Verb, req: &RepairRequest) -> Result<Vec<Bytes>, String> {
+    pub(super) async fn ask_all(
+        &self,
+        on: &[Endpoint],
+        verb: Verb,
+        req: &RepairRequest,
+    ) -> Result<Vec<Bytes>, String> {
         let asks = on.iter().map(|e| self.ask(e, verb, req));
         futures::future::join_all(asks).await.into_iter().collect()
     }
@@ -252,9 +240,12 @@ impl Session {
             format!("{} mismatched ranges", p.mismatched_ranges)
         } else {
             format!(
-                "repaired {} ranges of {} keyspaces: {} mismatched, {} partitions ({} bytes) streamed",
+                "repaired {} ranges of {}: {} partitions ({} bytes) validated, {} mismatched ranges, \
+                 {} partitions ({} bytes) streamed",
                 p.ranges_done,
-                p.keyspaces.len(),
+                p.keyspaces.join(", "),
+                p.partitions_validated,
+                p.bytes_validated,
                 p.mismatched_ranges,
                 p.partitions_streamed,
                 p.bytes_streamed
@@ -266,7 +257,7 @@ impl Session {
         self.schema.snapshot()
     }
 
-    async fn abort(&self, participants: &[Endpoint], base: &RepairRequest) {
+    pub(super) async fn abort(&self, participants: &[Endpoint], base: &RepairRequest) {
         for e in participants {
             if let Err(err) = self.ask(e, Verb::RepairAbort, base).await {
                 tracing::warn!(session = %self.id, replica = %e.address, error = %err, "cannot abort the session there; it reverts on restart");
@@ -289,6 +280,11 @@ impl Session {
             .iter()
             .map(|b| storage::repair::MerkleTree::decode(b).map_err(|e| format!("bad Merkle tree: {e}")))
             .collect::<Result<_, _>>()?;
+        {
+            let mut p = self.progress.lock();
+            p.partitions_validated += trees.iter().map(|t| t.partitions()).sum::<u64>();
+            p.bytes_validated += trees.iter().map(|t| t.bytes()).sum::<u64>();
+        }
         let mut differing: Vec<(Token, Token)> = Vec::new();
         for other in &trees[1..] {
             differing.extend(trees[0].differences(other));
@@ -299,162 +295,6 @@ impl Session {
             return Ok(());
         }
         self.sync(differing, replicas, scope, base, outbox).await
-    }
-
-    /// Row-level sync of the mismatched sub-ranges of one range: what differs, reconciled, queued
-    /// in `outbox` for the replicas whose copy differs.
-    async fn sync(
-        &self,
-        ranges: Vec<(Token, Token)>,
-        replicas: &[Endpoint],
-        scope: Scope,
-        base: &RepairRequest,
-        outbox: &mut Outbox,
-    ) -> Result<(), String> {
-        let req = RepairRequest { ranges, scope: Some(scope), ..base.clone() };
-        let lists = self.ask_all(replicas, Verb::RepairHashes, &req).await?;
-        self.progress.lock().bytes_fetched += lists.iter().map(|b| b.len() as u64).sum::<u64>();
-        let lists: Vec<Vec<PartitionHash>> =
-            lists.into_iter().map(decode_hashes).collect::<Result<_, _>>()?;
-        // Per key: each replica's hash and serialized size (None: the replica lacks the key).
-        let mut keys: BTreeMap<DecoratedKey, Vec<Held>> = BTreeMap::new();
-        for (i, list) in lists.iter().enumerate() {
-            for h in list {
-                keys.entry(h.key.clone()).or_insert_with(|| vec![None; replicas.len()])[i] =
-                    Some((h.hash, h.size));
-            }
-        }
-        let differing: Vec<(DecoratedKey, Vec<Held>)> = keys
-            .into_iter()
-            .filter(|(_, hs)| hs.iter().any(|h| h.map(|x| x.0) != hs[0].map(|x| x.0)))
-            .collect();
-        // Fetch each differing key, a batch at a time, from the replicas that have it. Over all
-        // data (full repair) equal hashes mean equal versions, so one replica per distinct hash
-        // is asked; pending-only hashes say nothing of the rest, so every holder is asked then.
-        for batch in differing.chunks(256) {
-            // Per key, per replica: the replica whose version stands for this one's.
-            let source: Vec<Vec<Option<usize>>> = batch
-                .iter()
-                .map(|(_, hs)| {
-                    (0..hs.len())
-                        .map(|i| {
-                            let h = hs[i]?;
-                            match scope {
-                                Scope::Full => hs.iter().position(|x| x.map(|x| x.0) == Some(h.0)),
-                                Scope::Pending => Some(i),
-                            }
-                        })
-                        .collect()
-                })
-                .collect();
-            let mut versions: BTreeMap<(DecoratedKey, usize), Partition> = BTreeMap::new();
-            for (i, e) in replicas.iter().enumerate() {
-                let wanted: Vec<(Token, String)> = batch
-                    .iter()
-                    .zip(&source)
-                    .filter(|(_, src)| src[i] == Some(i))
-                    .map(|((k, _), _)| (k.token, hex(&k.key)))
-                    .collect();
-                if wanted.is_empty() {
-                    continue;
-                }
-                let fetch = RepairRequest { keys: wanted, ..base.clone() };
-                let b = self.ask(e, Verb::RepairFetch, &fetch).await?;
-                self.progress.lock().bytes_fetched += b.len() as u64;
-                for (k, p) in crate::replica::RangeResponse::decode(b)?.partitions {
-                    versions.insert((k, i), p);
-                }
-            }
-            // Each replica whose copy differs gets the rows it lacks of the reconciled partition.
-            let empty = Partition::default();
-            for ((key, hashes), src) in batch.iter().zip(&source) {
-                let mut merged = Partition::default();
-                for (i, s) in src.iter().enumerate() {
-                    if *s == Some(i)
-                        && let Some(p) = versions.get(&(key.clone(), i))
-                    {
-                        merged.merge(p.clone());
-                    }
-                }
-                merged.purge_shadowed();
-                if merged.is_empty() {
-                    continue;
-                }
-                let want = crate::replica::digest(&merged);
-                for (i, e) in replicas.iter().enumerate() {
-                    if hashes[i].map(|h| h.0) == Some(want) {
-                        continue;
-                    }
-                    let theirs = src[i].and_then(|j| versions.get(&(key.clone(), j))).unwrap_or(&empty);
-                    let lacking = merged.missing_from(theirs);
-                    if lacking.is_empty() {
-                        continue;
-                    }
-                    let mut encoded = Vec::new();
-                    storage::partition_codec::encode_partition(&mut encoded, &lacking);
-                    let size = encoded.len() as u64;
-                    {
-                        let mut p = self.progress.lock();
-                        p.bytes_differing += size;
-                        p.partitions_streamed += 1;
-                    }
-                    let q = outbox.queues.entry(e.host_id).or_insert_with(|| (e.clone(), Vec::new(), 0));
-                    q.1.push((key.clone(), lacking));
-                    q.2 += size;
-                    if q.2 >= STREAM_BATCH_BYTES {
-                        self.flush_to(outbox, e.host_id, scope, base).await?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Streams what is queued for replica `host`.
-    async fn flush_to(
-        &self,
-        outbox: &mut Outbox,
-        host: HostId,
-        scope: Scope,
-        base: &RepairRequest,
-    ) -> Result<(), String> {
-        let Some((e, parts, _)) = outbox.queues.remove(&host) else { return Ok(()) };
-        if parts.is_empty() {
-            return Ok(());
-        }
-        let stream = RepairRequest { scope: Some(scope), ..base.clone() };
-        let payload = super::messages::encode_stream(&stream, parts);
-        let sent = payload.len() as u64;
-        self.stream(&e, payload).await?;
-        self.progress.lock().bytes_streamed += sent;
-        self.metrics.repair_bytes_streamed.inc_by(sent);
-        Ok(())
-    }
-
-    /// Streams everything still queued.
-    async fn flush_all(&self, outbox: &mut Outbox, scope: Scope, base: &RepairRequest) -> Result<(), String> {
-        let hosts: Vec<HostId> = outbox.queues.keys().copied().collect();
-        for h in hosts {
-            self.flush_to(outbox, h, scope, base).await?;
-        }
-        Ok(())
-    }
-
-    /// Sends a RepairStream message to replica `e` (or serves it here).
-    async fn stream(&self, e: &Endpoint, payload: Bytes) -> Result<(), String> {
-        let t = self.cluster.topology();
-        if e.host_id == t.local.host_id {
-            return super::messages::handle(self.engine.clone(), Verb::RepairStream, payload)
-                .await
-                .map(|_| ());
-        }
-        let addr = t.address(e.host_id).ok_or_else(|| format!("no address for replica {}", e.address))?;
-        self.cluster
-            .messaging
-            .request(addr, Verb::RepairStream, payload, STEP_TIMEOUT)
-            .await
-            .map(|_| ())
-            .map_err(|err| format!("replica {} failed a repair stream: {err}", e.address))
     }
 }
 
