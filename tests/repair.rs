@@ -249,3 +249,34 @@ fn rows_missing_from_a_wide_partition_are_all_that_is_streamed() {
     let p = c.repair(0, json!({ "keyspace": "ks", "preview": true, "full": true }));
     assert_eq!(p["mismatched_ranges"], 0, "{p}");
 }
+
+#[test]
+fn local_and_dc_repairs_sync_only_the_replicas_of_that_datacenter() {
+    let layout = [("dc1", "rack1"), ("dc1", "rack1"), ("dc2", "rack1"), ("dc2", "rack1")];
+    let mut c = TestCluster::start(26, &layout, "hinted_handoff_enabled: false\n");
+    let nts =
+        "CREATE KEYSPACE ks WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 2}";
+    c.run("cluster_e2e.py", &["ddl", "0", nts, TABLE]);
+    // Node 4 (dc2) misses 300 rows; every other node holds them.
+    c.nodes[3].kill9();
+    c.wait_state(0, 3, false);
+    c.run("cluster_e2e.py", &["write", "0", "LOCAL_QUORUM", "ks.t", "0", "300"]);
+    c.nodes[3].start_again();
+    c.wait_all_up(0);
+    c.wait_all_up(3);
+
+    // --local on node 1 compares dc1's replicas only: they agree, node 4 stays stale.
+    let p = c.repair(0, json!({ "keyspace": "ks", "full": true, "local": true }));
+    assert_eq!((p["state"].as_str(), p["partitions_streamed"].as_u64()), (Some("done"), Some(0)), "{p}");
+    c.run("cluster_e2e.py", &["count", "3", "ONE", "ks.t", "0"]);
+    // --dc dc2 from node 1 syncs dc2's replicas (and node 1, which runs it).
+    let p = c.repair(0, json!({ "keyspace": "ks", "full": true, "dc": "dc2" }));
+    assert_eq!(p["state"], "done", "{p}");
+    assert_eq!(p["partitions_streamed"], 300, "{p}");
+    c.run("cluster_e2e.py", &["count", "3", "ONE", "ks.t", "300"]);
+    // An unknown datacenter is refused by name.
+    let (status, body) =
+        c.nodes[0].admin("POST", "/v1/repair", Some(&json!({ "keyspace": "ks", "dc": "dc9" }).to_string()));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("dc9"), "{body}");
+}

@@ -28,6 +28,11 @@ pub async fn start(
     {
         return Err(ApiError(StatusCode::NOT_FOUND, format!("keyspace '{ks}' does not exist")));
     }
+    if let Some(dc) = &options.dc
+        && !s.cluster.topology().ring.topology().contains_key(dc.as_str())
+    {
+        return Err(bad(format!("datacenter '{dc}' has no nodes")));
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let progress = s.repairs.register(&id);
     let session = Session {

@@ -3,8 +3,9 @@
 //!
 //! 1. every replica lists the partitions of the sub-ranges with a hash each (RepairHashes, over
 //!    the session's scope); keys whose hashes are not all the same differ;
-//! 2. for those keys every replica hashes each row and the partition's header (its deletion,
-//!    static row and range tombstones) over all its data (RepairRowHashes);
+//! 2. for those keys replicas hash each row and the partition's header (its deletion, static
+//!    row and range tombstones) over all their data (RepairRowHashes): in a full repair one
+//!    replica per distinct partition hash, in an incremental one every replica;
 //! 3. each part that differs is fetched once per distinct version (RepairFetch with a
 //!    selection), the versions are reconciled, and each replica is queued exactly the rows and
 //!    header it lacks or holds in an older version;
@@ -64,31 +65,58 @@ impl Session {
                 keys.entry(h.key.clone()).or_insert_with(|| vec![None; replicas.len()])[i] = Some(h.hash);
             }
         }
-        let differing: Vec<DecoratedKey> =
-            keys.into_iter().filter(|(_, hs)| hs.iter().any(|h| *h != hs[0])).map(|(k, _)| k).collect();
+        // Over all data (full repair) equal partition hashes mean equal partitions, so one
+        // replica per distinct hash is asked for row hashes; pending-only hashes say nothing of
+        // the rest, so then every replica is.
+        let differing: Vec<(DecoratedKey, Vec<Option<usize>>)> = keys
+            .into_iter()
+            .filter(|(_, hs)| hs.iter().any(|h| *h != hs[0]))
+            .map(|(k, hs)| {
+                let src = match scope {
+                    Scope::Full => representatives(&hs),
+                    Scope::Pending => (0..hs.len()).map(Some).collect(),
+                };
+                (k, src)
+            })
+            .collect();
         for batch in differing.chunks(KEY_BATCH) {
             self.sync_keys(batch, replicas, scope, base, outbox).await?;
         }
         Ok(())
     }
 
-    /// Reconciles `keys` row by row and queues what each replica lacks.
+    /// Reconciles `keys` row by row and queues what each replica lacks. With each key comes,
+    /// per replica, the replica whose row hashes stand for its own (None: it lacks the key).
     async fn sync_keys(
         &self,
-        keys: &[DecoratedKey],
+        batch: &[(DecoratedKey, Vec<Option<usize>>)],
         replicas: &[Endpoint],
         scope: Scope,
         base: &RepairRequest,
         outbox: &mut Outbox,
     ) -> Result<(), String> {
+        let keys: Vec<DecoratedKey> = batch.iter().map(|(k, _)| k.clone()).collect();
+        let keys = keys.as_slice();
         let hex_keys: Vec<(Token, String)> = keys.iter().map(|k| (k.token, hex(&k.key))).collect();
-        let req = RepairRequest { keys: hex_keys.clone(), ..base.clone() };
-        let answers = self.ask_all(replicas, Verb::RepairRowHashes, &req).await?;
-        self.progress.lock().bytes_fetched += answers.iter().map(|b| b.len() as u64).sum::<u64>();
-        let held: Vec<HashMap<DecoratedKey, RowHashes>> = answers
-            .into_iter()
-            .map(|b| decode_row_hashes(b).map(|v| v.into_iter().map(|h| (h.key.clone(), h)).collect()))
-            .collect::<Result<_, _>>()?;
+        let asks = replicas.iter().enumerate().map(|(i, e)| {
+            let asked: Vec<(Token, String)> = batch
+                .iter()
+                .zip(&hex_keys)
+                .filter(|((_, src), _)| src[i] == Some(i))
+                .map(|(_, k)| k.clone())
+                .collect();
+            async move {
+                if asked.is_empty() {
+                    return Ok(HashMap::new());
+                }
+                let req = RepairRequest { keys: asked, ..base.clone() };
+                let b = self.ask(e, Verb::RepairRowHashes, &req).await?;
+                self.progress.lock().bytes_fetched += b.len() as u64;
+                Ok::<_, String>(decode_row_hashes(b)?.into_iter().map(|h| (h.key.clone(), h)).collect())
+            }
+        });
+        let held: Vec<HashMap<DecoratedKey, RowHashes>> =
+            futures::future::join_all(asks).await.into_iter().collect::<Result<_, _>>()?;
 
         // Per key: each replica's header hash and, per differing row, each replica's row hash,
         // with the replica standing for each distinct version.
@@ -99,8 +127,8 @@ impl Session {
         }
         let mut plans = Vec::with_capacity(keys.len());
         let mut wants: Vec<Vec<Select>> = vec![vec![Select::default(); keys.len()]; replicas.len()];
-        for (ki, key) in keys.iter().enumerate() {
-            let of = |i: usize| held[i].get(key);
+        for (ki, (key, src)) in batch.iter().enumerate() {
+            let of = |i: usize| src[i].and_then(|j| held[j].get(key));
             let headers: Vec<Option<[u8; 16]>> = (0..replicas.len())
                 .map(|i| Some(of(i).map_or(EMPTY_HEADER, |h| h.header)).filter(|h| *h != EMPTY_HEADER))
                 .collect();
