@@ -81,6 +81,19 @@ fn full_then_incremental_repair_heal_a_node_that_missed_writes() {
     for i in 0..3 {
         assert_eq!(percent_repaired(&c, i), 100.0, "node {i}");
     }
+    // A preview of unrepaired data now has nothing to read; with --full it reads everything.
+    let p = c.repair(0, json!({ "keyspace": "ks", "preview": true }));
+    assert_eq!(
+        (p["partitions_validated"].as_u64(), p["mismatched_ranges"].as_u64()),
+        (Some(0), Some(0)),
+        "{p}"
+    );
+    let p = c.repair(0, json!({ "keyspace": "ks", "preview": true, "full": true }));
+    assert_eq!(
+        (p["partitions_validated"].as_u64(), p["mismatched_ranges"].as_u64()),
+        (Some(9000), Some(0)),
+        "{p}"
+    );
     // ...and the next one reads only what came after: 200 new rows node 2 missed.
     miss_writes(&mut c, 3000, 3200);
     flush_all(&c);

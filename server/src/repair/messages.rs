@@ -4,7 +4,7 @@
 //! | verb | does | answers |
 //! |---|---|---|
 //! | RepairPrepare | marks unrepaired data in `ranges` pending for `session` | `{}` |
-//! | RepairValidate | builds the Merkle tree of `ranges[0]` over `scope` | the encoded tree |
+//! | RepairValidate | builds the Merkle tree of `ranges[0]` over `scope` (flushing first for unrepaired) | the encoded tree |
 //! | RepairHashes | lists partitions of every range in `ranges` within `scope` | `u32` count, then per partition: token `i64`, key (`u32` length + bytes), hash (16 bytes) |
 //! | RepairRowHashes | reads `keys` whole | per partition: token `i64`, key (`u32` length + bytes), header hash (16 bytes), `u32` row count, then per row: clustering (`u32` length + bytes), hash (16 bytes) |
 //! | RepairFetch | reads `keys`, whole or the parts `select` names | as RangeRead answers ([`crate::replica::RangeResponse`]) |
@@ -26,6 +26,8 @@ pub enum Scope {
     Full,
     /// What is pending for the session (incremental repair).
     Pending,
+    /// What is not yet repaired (an incremental preview, which marks nothing).
+    Unrepaired,
 }
 
 /// A repair request to a replica.
@@ -74,7 +76,8 @@ impl RepairRequest {
     fn scope(&self) -> RepairScope {
         match self.scope {
             Some(Scope::Pending) => RepairScope::Pending(self.session.clone()),
-            _ => RepairScope::Full,
+            Some(Scope::Unrepaired) => RepairScope::Unrepaired,
+            Some(Scope::Full) | None => RepairScope::Full,
         }
     }
 
@@ -296,6 +299,10 @@ pub async fn handle(engine: Arc<storage::Engine>, verb: Verb, mut payload: Bytes
                 Ok(done())
             }
             Verb::RepairValidate => {
+                // Memtables hold unrepaired data that only a flush puts where the scope reads.
+                if req.scope == Some(Scope::Unrepaired) {
+                    engine.flush(id).map_err(err)?;
+                }
                 let tree = engine.validate(id, req.range()?, &req.scope(), req.depth).map_err(err)?;
                 Ok(Bytes::from(tree.encode()))
             }

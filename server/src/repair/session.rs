@@ -196,7 +196,11 @@ impl Session {
             }
         }
         let incremental = !self.options.full && !self.options.preview;
-        let validate_scope = if incremental { Scope::Pending } else { Scope::Full };
+        let validate_scope = match (self.options.full, self.options.preview) {
+            (true, _) => Scope::Full,
+            (false, true) => Scope::Unrepaired,
+            (false, false) => Scope::Pending,
+        };
         tracing::info!(session = %self.id, tables = work.len(), incremental, preview = self.options.preview, "repair started");
         for w in &work {
             let participants = participants(&w.ranges);

@@ -74,7 +74,7 @@ impl Session {
             .map(|(k, hs)| {
                 let src = match scope {
                     Scope::Full => representatives(&hs),
-                    Scope::Pending => (0..hs.len()).map(Some).collect(),
+                    Scope::Pending | Scope::Unrepaired => (0..hs.len()).map(Some).collect(),
                 };
                 (k, src)
             })
