@@ -57,7 +57,7 @@ fn save_identity(dir: &Path, id: &Identity) -> anyhow::Result<()> {
 }
 
 /// Bytes of SSTables on disk, over every table.
-fn load_bytes(engine: &storage::Engine) -> u64 {
+pub(crate) fn load_bytes(engine: &storage::Engine) -> u64 {
     engine
         .tables()
         .iter()

@@ -118,7 +118,12 @@ pub async fn get_info(State(s): State<Arc<AdminState>>) -> Json<serde_json::Valu
     let t = s.cluster.topology();
     let me = t.local.clone();
     let member = t.member(me.host_id);
-    let load = member.map_or(0, |m| m.load);
+    // This node's load as of now; gossip carries it to the others every ten seconds.
+    let engine = s.engine.clone();
+    let load = match tokio::task::spawn_blocking(move || crate::node::load_bytes(&engine)).await {
+        Ok(load) => load,
+        Err(_) => member.map_or(0, |m| m.load),
+    };
     let percent_repaired = s.percent_repaired().await;
     Json(serde_json::json!({
         "host_id": me.host_id,
