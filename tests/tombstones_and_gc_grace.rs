@@ -73,4 +73,19 @@ fn only_purge_repaired_tombstones_prevents_the_resurrection() {
     assert_eq!(p["state"], "done", "{p}");
     c.run("cluster_e2e.py", &["absent", "0", "ALL", "ks.t", "0", "100"]);
     c.run("cluster_e2e.py", &["absent", "2", "ONE", "ks.t", "0", "100"]);
+
+    // Once an incremental repair has marked them repaired, compaction purges them everywhere.
+    let p = c.repair(0, json!({ "keyspace": "ks" }));
+    assert_eq!(p["state"], "done", "{p}");
+    for n in &c.nodes {
+        n.admin_post("/v1/compact?keyspace=ks", "");
+        let s: serde_json::Value =
+            serde_json::from_str(&n.admin_get("/v1/tablestats?keyspace=ks&table=t")).unwrap();
+        assert_eq!(
+            s["keyspaces"][0]["tables"][0]["tombstones"], 0,
+            "{} purged its repaired tombstones: {s}",
+            n.host
+        );
+    }
+    c.run("cluster_e2e.py", &["absent", "0", "ALL", "ks.t", "0", "100"]);
 }

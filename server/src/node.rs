@@ -347,6 +347,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             }
         })
     };
+    let repair_janitor = tokio::spawn(crate::repair::local::janitor(engine.clone()));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let transport = tokio::spawn(crate::transport::serve(listener, processor, stop_rx));
     tokio::select! {
@@ -355,6 +356,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     cluster.gossip.set("status", "SHUTDOWN").await;
     load_task.abort();
+    repair_janitor.abort();
     hint_delivery.abort();
     schema_sync.abort();
     topology_events.abort();

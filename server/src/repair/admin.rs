@@ -28,6 +28,11 @@ pub async fn start(
     {
         return Err(ApiError(StatusCode::NOT_FOUND, format!("keyspace '{ks}' does not exist")));
     }
+    if !options.full && !options.preview && (options.dc.is_some() || options.local) {
+        return Err(bad("incremental repair marks data repaired, so it needs every replica: \
+                        use --full with --dc or --local"
+            .into()));
+    }
     if let Some(dc) = &options.dc
         && !s.cluster.topology().ring.topology().contains_key(dc.as_str())
     {

@@ -291,11 +291,30 @@ pub async fn handle(engine: Arc<storage::Engine>, verb: Verb, mut payload: Bytes
         serde_json::from_slice(&payload).map_err(|e| format!("bad repair request: {e}"))?;
     let id = req.table_id()?;
     let done = || Bytes::from_static(b"{}");
+    match verb {
+        Verb::RepairAbort => super::local::end(&req.session, super::local::State::Aborted),
+        Verb::RepairFinalize => {
+            if super::local::state(&req.session) == Some(super::local::State::Aborted) {
+                return Err(format!("repair session {} was aborted on this node", req.session));
+            }
+        }
+        _ => super::local::touch(&req.session)?,
+    }
+    // A Prepare or Stream that was still running when the session was aborted here leaves
+    // pending data behind: abort it again once it is done.
+    let aborted_meanwhile = move |engine: &storage::Engine, session: &str| {
+        if super::local::state(session) == Some(super::local::State::Aborted)
+            && let Err(e) = engine.abort_repair(id, session)
+        {
+            tracing::warn!(%session, error = %e, "cannot abort the repair session");
+        }
+    };
     tokio::task::spawn_blocking(move || -> Result<Bytes, String> {
         let err = |e: storage::Error| e.to_string();
         match verb {
             Verb::RepairPrepare => {
                 engine.anticompact(id, &req.ranges, &req.session).map_err(err)?;
+                aborted_meanwhile(&engine, &req.session);
                 Ok(done())
             }
             Verb::RepairValidate => {
@@ -339,6 +358,7 @@ pub async fn handle(engine: Arc<storage::Engine>, verb: Verb, mut payload: Bytes
             }
             Verb::RepairFinalize => {
                 engine.finalize_repair(id, &req.session, req.repaired_at).map_err(err)?;
+                super::local::end(&req.session, super::local::State::Finalized);
                 Ok(done())
             }
             Verb::RepairAbort => {
@@ -348,6 +368,7 @@ pub async fn handle(engine: Arc<storage::Engine>, verb: Verb, mut payload: Bytes
             Verb::RepairStream => {
                 let pending = (req.scope == Some(Scope::Pending)).then_some(req.session.as_str());
                 engine.import(id, streamed.unwrap_or_default(), pending).map_err(err)?;
+                aborted_meanwhile(&engine, &req.session);
                 Ok(done())
             }
             other => Err(format!("{other:?} is not a repair verb")),

@@ -19,6 +19,7 @@
 //! handlers in [`admin`].
 
 pub mod admin;
+pub mod local;
 pub mod messages;
 mod session;
 mod sync;

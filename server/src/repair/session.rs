@@ -83,8 +83,10 @@ impl Session {
                 if !replicas.iter().any(|e| e.host_id == me) {
                     continue;
                 }
-                // -pr: only where this node is the primary replica.
-                if o.primary_range && replicas.first().map(|e| e.host_id) != Some(me) {
+                // -pr: only where this node is the primary replica (with --local, the first
+                // replica in this datacenter).
+                let primary = replicas.iter().find(|e| !o.local || e.dc == t.local.dc).map(|e| e.host_id);
+                if o.primary_range && primary != Some(me) {
                     continue;
                 }
                 let replicas: Vec<Endpoint> = replicas
@@ -156,7 +158,13 @@ impl Session {
 
     /// Runs the session to its end, recording progress.
     pub async fn run(self) {
-        let outcome = self.run_inner().await;
+        use futures::FutureExt;
+        // A panic fails the session rather than leaving it "running" forever; replicas left
+        // pending abort it when it goes idle.
+        let outcome = match std::panic::AssertUnwindSafe(self.run_inner()).catch_unwind().await {
+            Ok(outcome) => outcome,
+            Err(_) => Err("the repair session failed unexpectedly (see the node's log)".to_string()),
+        };
         let mut p = self.progress.lock();
         match outcome {
             Ok(summary) => {
@@ -206,9 +214,21 @@ impl Session {
             let participants = participants(&w.ranges);
             let base = RepairRequest { session: self.id.clone(), table: w.id.simple(), ..Default::default() };
             if incremental && !w.ranges.is_empty() {
-                let prepare =
-                    RepairRequest { ranges: w.ranges.iter().map(|(r, _)| *r).collect(), ..base.clone() };
-                if let Err(e) = self.ask_all(&participants, Verb::RepairPrepare, &prepare).await {
+                // Each participant marks pending only the ranges it replicates: what it holds
+                // elsewhere (before a cleanup) is compared in no range of this session.
+                let prepares = participants.iter().map(|e| {
+                    let ranges = w
+                        .ranges
+                        .iter()
+                        .filter(|(_, rs)| rs.iter().any(|r| r.host_id == e.host_id))
+                        .map(|(r, _)| *r)
+                        .collect();
+                    let prepare = RepairRequest { ranges, ..base.clone() };
+                    async move { self.ask(e, Verb::RepairPrepare, &prepare).await }
+                });
+                let prepared: Result<Vec<Bytes>, String> =
+                    futures::future::join_all(prepares).await.into_iter().collect();
+                if let Err(e) = prepared {
                     self.abort(&participants, &base).await;
                     return Err(e);
                 }
@@ -236,7 +256,12 @@ impl Session {
                     .map(|d| d.as_millis() as u64)
                     .unwrap_or(1);
                 let finalize = RepairRequest { repaired_at, ..base.clone() };
-                self.ask_all(&participants, Verb::RepairFinalize, &finalize).await?;
+                if let Err(e) = self.ask_all(&participants, Verb::RepairFinalize, &finalize).await {
+                    // Replicas that finalized keep their data repaired (it was compared); the
+                    // others return theirs to unrepaired rather than holding it pending.
+                    self.abort(&participants, &base).await;
+                    return Err(format!("{}.{}: {e}", w.keyspace, w.table));
+                }
             }
         }
         let p = self.progress.lock().clone();
@@ -286,8 +311,11 @@ impl Session {
             .collect::<Result<_, _>>()?;
         {
             let mut p = self.progress.lock();
-            p.partitions_validated += trees.iter().map(|t| t.partitions()).sum::<u64>();
-            p.bytes_validated += trees.iter().map(|t| t.bytes()).sum::<u64>();
+            // Counts come from peers: saturate rather than trust them not to overflow.
+            let partitions = trees.iter().map(|t| t.partitions()).fold(0, u64::saturating_add);
+            let bytes = trees.iter().map(|t| t.bytes()).fold(0, u64::saturating_add);
+            p.partitions_validated = p.partitions_validated.saturating_add(partitions);
+            p.bytes_validated = p.bytes_validated.saturating_add(bytes);
         }
         let mut differing: Vec<(Token, Token)> = Vec::new();
         for other in &trees[1..] {

@@ -179,7 +179,7 @@ impl MerkleTree {
         self.root = None;
         let leaf = self.leaf_mut(i);
         xor(&mut leaf.hash, &hash);
-        leaf.partitions += 1;
+        leaf.partitions = leaf.partitions.saturating_add(1);
         leaf.bytes = leaf.bytes.saturating_add(bytes);
     }
 
@@ -220,7 +220,7 @@ impl MerkleTree {
 
     /// Partitions counted in the tree.
     pub fn partitions(&self) -> u64 {
-        self.leaves.iter().map(|(_, l)| l.partitions).sum()
+        self.leaves.iter().map(|(_, l)| l.partitions).fold(0, u64::saturating_add)
     }
 
     /// Bytes counted in the tree.
@@ -235,7 +235,7 @@ impl MerkleTree {
         for (i, l) in &self.leaves {
             let (a, b) = self.leaf_range(*i);
             if ranges.iter().any(|(from, to)| a < *to && *from < b) {
-                out.0 += l.partitions;
+                out.0 = out.0.saturating_add(l.partitions);
                 out.1 = out.1.saturating_add(l.bytes);
             }
         }
@@ -251,7 +251,7 @@ impl MerkleTree {
             match out.last_mut() {
                 Some((k, acc)) if *k == j => {
                     xor(&mut acc.hash, &l.hash);
-                    acc.partitions += l.partitions;
+                    acc.partitions = acc.partitions.saturating_add(l.partitions);
                     acc.bytes = acc.bytes.saturating_add(l.bytes);
                 }
                 _ => out.push((j, *l)),
@@ -395,6 +395,21 @@ impl MerkleTree {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn counts_from_a_peer_saturate_instead_of_overflowing() {
+        let mut t = MerkleTree::new((-1000, 1000), 4).unwrap();
+        t.add(-500, h(1));
+        t.add(500, h(2));
+        for (_, l) in &mut t.leaves {
+            (l.partitions, l.bytes) = (u64::MAX, u64::MAX);
+        }
+        let back = MerkleTree::decode(&t.encode()).unwrap();
+        assert_eq!((back.partitions(), back.bytes()), (u64::MAX, u64::MAX));
+        assert_eq!(back.estimate(&[(-1000, 1000)]), (u64::MAX, u64::MAX));
+        let shallow = MerkleTree::new((-1000, 1000), 1).unwrap();
+        assert!(!back.differences(&shallow).is_empty());
+    }
 
     fn h(x: u64) -> [u8; 16] {
         hash_bytes(&x.to_be_bytes())
