@@ -33,6 +33,8 @@ pub const VERSION: u8 = 1;
 pub const MAX_FRAME: usize = 128 << 20;
 /// Bytes of a frame besides the payload, after the length.
 const OVERHEAD: usize = 1 + 1 + 8 + 4;
+/// Largest payload a frame can carry.
+pub const MAX_PAYLOAD: usize = MAX_FRAME - OVERHEAD;
 
 /// What a frame is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

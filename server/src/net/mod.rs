@@ -215,6 +215,7 @@ impl Messaging {
         payload: Bytes,
         timeout: Duration,
     ) -> Result<Bytes, NetError> {
+        check_size(to, verb, &payload)?;
         let deadline = Instant::now() + timeout;
         let peer = self.peer(to);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -253,6 +254,7 @@ impl Messaging {
         payload: Bytes,
         timeout: Duration,
     ) -> Result<(), NetError> {
+        check_size(to, verb, &payload)?;
         let peer = self.peer(to);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let frame = Frame { verb: verb as u8, kind: Kind::OneWay, id, payload };
@@ -262,6 +264,22 @@ impl Messaging {
             Err(_) => Err(NetError::Timeout(to)),
         }
     }
+}
+
+/// Refuses a message no frame can carry: the receiver would drop the connection, failing every
+/// other request on it.
+fn check_size(to: SocketAddr, verb: Verb, payload: &Bytes) -> Result<(), NetError> {
+    if payload.len() <= frame::MAX_PAYLOAD {
+        return Ok(());
+    }
+    Err(NetError::Remote(
+        to,
+        format!(
+            "a {verb:?} message of {} bytes exceeds the internode frame limit of {} bytes",
+            payload.len(),
+            frame::MAX_PAYLOAD
+        ),
+    ))
 }
 
 /// Fails every request waiting on a connection that is gone.
@@ -498,6 +516,14 @@ async fn inbound(
             };
             if f.kind == Kind::Request {
                 let (kind, payload) = match answer {
+                    Ok(p) if p.len() > frame::MAX_PAYLOAD => {
+                        let why = format!(
+                            "the answer of {} bytes exceeds the internode frame limit of {} bytes",
+                            p.len(),
+                            frame::MAX_PAYLOAD
+                        );
+                        (Kind::Failure, Bytes::from(why.into_bytes()))
+                    }
                     Ok(p) => (Kind::Response, p),
                     Err(e) => (Kind::Failure, Bytes::from(e.into_bytes())),
                 };

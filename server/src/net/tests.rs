@@ -164,3 +164,19 @@ async fn garbage_and_bad_frames_close_only_their_connection() {
     let r = a.request(b.local_addr(), Verb::Echo, Bytes::from_static(b"ok"), T).await.unwrap();
     assert_eq!(&r[..], b"ok");
 }
+
+#[tokio::test]
+async fn a_message_no_frame_can_carry_is_refused_before_it_is_sent() {
+    let a = node([127, 0, 0, 1], 1).await;
+    let b = node([127, 0, 0, 1], 2).await;
+    let big = Bytes::from(vec![0u8; frame::MAX_PAYLOAD + 1]);
+    let e = a.request(b.local_addr(), Verb::Echo, big.clone(), T).await.unwrap_err();
+    assert!(e.to_string().contains("exceeds the internode frame limit"), "{e}");
+    assert!(a.send_oneway(b.local_addr(), Verb::Echo, big, T).await.is_err());
+    // The largest payload a frame holds goes through, and the connection stays usable.
+    let largest = Bytes::from(vec![0u8; frame::MAX_PAYLOAD]);
+    let r = a.request(b.local_addr(), Verb::Echo, largest, T).await.unwrap();
+    assert_eq!(r.len(), frame::MAX_PAYLOAD);
+    let r = a.request(b.local_addr(), Verb::Echo, Bytes::from_static(b"ok"), T).await.unwrap();
+    assert_eq!(&r[..], b"ok");
+}

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | RepairPrepare | marks unrepaired data in `ranges` pending for `session` | `{}` |
 //! | RepairValidate | builds the Merkle tree of `ranges[0]` over `scope` (flushing first for unrepaired) | the encoded tree |
-//! | RepairHashes | lists partitions of every range in `ranges` within `scope` | `u32` count, then per partition: token `i64`, key (`u32` length + bytes), hash (16 bytes) |
+//! | RepairHashes | lists partitions of every range in `ranges` within `scope` | `u32` count, then per partition: token `i64`, key (`u32` length + bytes), hash (16 bytes), size `u64` |
 //! | RepairRowHashes | reads `keys` whole | per partition: token `i64`, key (`u32` length + bytes), header hash (16 bytes), `u32` row count, then per row: clustering (`u32` length + bytes), hash (16 bytes) |
 //! | RepairFetch | reads `keys`, whole or the parts `select` names | as RangeRead answers ([`crate::replica::RangeResponse`]) |
 //! | RepairFinalize / RepairAbort | pending data of `session` becomes repaired / unrepaired | `{}` |
@@ -111,16 +111,19 @@ fn unhex(s: &str) -> Result<Vec<u8>, String> {
 pub struct PartitionHash {
     pub key: DecoratedKey,
     pub hash: [u8; 16],
+    /// Bytes of the partition's data on this replica.
+    pub size: u64,
 }
 
 pub fn encode_hashes(v: &[(DecoratedKey, [u8; 16], u64)]) -> Bytes {
     let mut out = Vec::with_capacity(4 + v.len() * 48);
     out.put_u32(v.len() as u32);
-    for (k, h, _) in v {
+    for (k, h, size) in v {
         out.put_i64(k.token);
         out.put_u32(k.key.len() as u32);
         out.put_slice(&k.key);
         out.put_slice(h);
+        out.put_u64(*size);
     }
     Bytes::from(out)
 }
@@ -138,13 +141,14 @@ pub fn decode_hashes(mut b: Bytes) -> Result<Vec<PartitionHash>, String> {
         }
         let token = b.get_i64();
         let len = b.get_u32() as usize;
-        if b.remaining() < len + 16 {
+        if b.remaining() < len + 16 + 8 {
             return Err(short());
         }
         let key = b.split_to(len);
         let mut hash = [0u8; 16];
         b.copy_to_slice(&mut hash);
-        out.push(PartitionHash { key: DecoratedKey { token, key }, hash });
+        let size = b.get_u64();
+        out.push(PartitionHash { key: DecoratedKey { token, key }, hash, size });
     }
     Ok(out)
 }
@@ -392,6 +396,7 @@ mod tests {
         let back = decode_hashes(b.clone()).unwrap();
         assert_eq!(back.len(), 2);
         assert_eq!(back[1].key.key, Bytes::from_static(b"bcd"));
+        assert_eq!(back[1].size, 99);
         for cut in 0..b.len() {
             assert!(decode_hashes(b.slice(..cut)).is_err(), "cut at {cut}");
         }

@@ -326,7 +326,10 @@ impl Session {
         if self.options.preview || differing.is_empty() {
             return Ok(());
         }
-        self.sync(differing, replicas, scope, base, outbox).await
+        for batch in super::sync::hash_batches(&trees, &differing) {
+            self.sync(batch, replicas, scope, base, outbox).await?;
+        }
+        Ok(())
     }
 }
 

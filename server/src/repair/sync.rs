@@ -27,8 +27,59 @@ use uuid::Uuid as HostId;
 /// Streams are sent once this many bytes of partitions are queued for a replica.
 const STREAM_BATCH_BYTES: u64 = 8 << 20;
 
-/// Differing keys are reconciled this many at a time.
+/// Differing keys are reconciled this many at a time...
 const KEY_BATCH: usize = 256;
+/// ...or fewer, once their partitions add up to this many bytes (on the largest replica), so
+/// that row hashes and fetched versions stay well inside a frame.
+const KEY_BATCH_BYTES: u64 = 16 << 20;
+/// Partition hashes are listed for at most about this many partitions at a time (by the trees'
+/// counts), about 4 MiB of hashes per replica.
+const HASH_BATCH_PARTITIONS: u64 = 100_000;
+
+/// The mismatched sub-ranges `differing` of the trees' range, grouped so that each group holds
+/// at most [`HASH_BATCH_PARTITIONS`] partitions by the trees' counts: ranges too large alone are
+/// cut at leaf boundaries (a single leaf is never cut).
+pub(super) fn hash_batches(
+    trees: &[storage::MerkleTree],
+    differing: &[(Token, Token)],
+) -> Vec<Vec<(Token, Token)>> {
+    let estimate = |r: (Token, Token)| trees.iter().map(|t| t.estimate(&[r]).0).max().unwrap_or(0);
+    let mut pieces: Vec<((Token, Token), u64)> = Vec::new();
+    for &r in differing {
+        let n = estimate(r);
+        match trees.first() {
+            Some(t) if n > HASH_BATCH_PARTITIONS && r.0 < r.1 => {
+                let (Some(first), Some(last)) = (t.leaf_of(r.0.saturating_add(1)), t.leaf_of(r.1)) else {
+                    pieces.push((r, n));
+                    continue;
+                };
+                for i in first..=last {
+                    let (a, b) = t.leaf_range(i);
+                    let piece = (a.max(r.0), b.min(r.1));
+                    if piece.0 < piece.1 {
+                        pieces.push((piece, estimate(piece)));
+                    }
+                }
+            }
+            _ => pieces.push((r, n)),
+        }
+    }
+    let mut out: Vec<Vec<(Token, Token)>> = Vec::new();
+    let mut size = 0u64;
+    for (r, n) in pieces {
+        match out.last_mut() {
+            Some(batch) if size.saturating_add(n) <= HASH_BATCH_PARTITIONS => {
+                batch.push(r);
+                size = size.saturating_add(n);
+            }
+            _ => {
+                out.push(vec![r]);
+                size = n;
+            }
+        }
+    }
+    out
+}
 
 /// Reconciled partitions waiting to be streamed to one replica, and their encoded size.
 type Queue = (Endpoint, Vec<(DecoratedKey, Partition)>, u64);
@@ -60,9 +111,12 @@ impl Session {
         let lists: Vec<Vec<PartitionHash>> =
             lists.into_iter().map(decode_hashes).collect::<Result<_, _>>()?;
         let mut keys: BTreeMap<DecoratedKey, Vec<Option<[u8; 16]>>> = BTreeMap::new();
+        let mut sizes: HashMap<DecoratedKey, u64> = HashMap::new();
         for (i, list) in lists.iter().enumerate() {
             for h in list {
                 keys.entry(h.key.clone()).or_insert_with(|| vec![None; replicas.len()])[i] = Some(h.hash);
+                let size = sizes.entry(h.key.clone()).or_default();
+                *size = (*size).max(h.size);
             }
         }
         // Over all data (full repair) equal partition hashes mean equal partitions, so one
@@ -79,8 +133,22 @@ impl Session {
                 (k, src)
             })
             .collect();
-        for batch in differing.chunks(KEY_BATCH) {
+        let mut rest = differing.as_slice();
+        while !rest.is_empty() {
+            let mut bytes = 0u64;
+            let n = rest
+                .iter()
+                .take(KEY_BATCH)
+                .take_while(|(k, _)| {
+                    let fits = bytes == 0 || bytes < KEY_BATCH_BYTES;
+                    bytes = bytes.saturating_add(sizes.get(k).copied().unwrap_or(0));
+                    fits
+                })
+                .count()
+                .max(1);
+            let (batch, after) = rest.split_at(n.min(rest.len()));
             self.sync_keys(batch, replicas, scope, base, outbox).await?;
+            rest = after;
         }
         Ok(())
     }
@@ -291,6 +359,28 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_mismatched_ranges_are_listed_in_batches_of_leaves() {
+        let mut t = storage::MerkleTree::new((0, 1 << 20), 4).unwrap();
+        // 300,000 partitions spread over the 16 leaves.
+        for i in 0..300_000i64 {
+            t.add(1 + (i * 3) % (1 << 20), [1; 16]);
+        }
+        let batches = hash_batches(std::slice::from_ref(&t), &[(0, 1 << 20)]);
+        assert!(batches.len() >= 3, "{batches:?}");
+        for b in &batches {
+            assert!(t.estimate(b).0 <= HASH_BATCH_PARTITIONS, "{b:?}");
+        }
+        // Together they cover the range exactly once.
+        let mut all: Vec<(i64, i64)> = batches.concat();
+        all.sort_unstable();
+        assert_eq!(all.first().map(|r| r.0), Some(0));
+        assert_eq!(all.last().map(|r| r.1), Some(1 << 20));
+        assert!(all.windows(2).all(|w| w[0].1 == w[1].0), "{all:?}");
+        // Small differences stay one batch.
+        assert_eq!(hash_batches(std::slice::from_ref(&t), &[(0, 10), (20, 30)]), [vec![(0, 10), (20, 30)]]);
+    }
 
     #[test]
     fn one_replica_stands_for_each_distinct_version() {
