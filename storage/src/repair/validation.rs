@@ -7,7 +7,11 @@
 //! scope with shadowed data removed and tombstones kept — the same bytes and hash as the
 //! server's read digest, so both agree. It depends only on the merged data, not on how the data
 //! is spread over SSTables and memtables; range tombstones are put in a canonical order first.
-//! Cells, TTLs, deletion times and tombstones all count, as in Cassandra's `AbstractCell.digest`.
+//! Cells, TTLs, deletion times and tombstones all count, as in Cassandra's `AbstractCell.digest`,
+//! except tombstones (and expired cells) past `gc_grace_seconds`: compaction may purge those at
+//! any time, so replicas that did and did not yet would otherwise differ forever (Cassandra
+//! leaves them out of its trees too). With `only_purge_repaired_tombstones` they count, since
+//! compaction keeps them until they are repaired.
 
 use super::{MerkleTree, RepairScope, check_range};
 use crate::engine::Engine;
@@ -15,6 +19,7 @@ use crate::error::Result;
 use crate::merge::{MergeIterator, PartitionSource, decoded_source};
 use crate::partition::Partition;
 use crate::partition_codec::encode_partition;
+use crate::purge::Purger;
 use crate::range::KeyRange;
 use crate::table::Table;
 use crate::table_id::TableId;
@@ -40,9 +45,17 @@ pub(crate) fn for_each_partition_hash(
     table: &Table,
     range: (Token, Token),
     scope: &RepairScope,
+    now_secs: i64,
     mut f: impl FnMut(DecoratedKey, [u8; 16], u64),
 ) -> Result<()> {
     check_range(range)?;
+    let opts = table.options();
+    let purger = Purger {
+        now_secs,
+        gc_before: now_secs - i64::from(opts.gc_grace_seconds),
+        max_purgeable_timestamp: i64::MAX,
+        enabled: !opts.compaction.only_purge_repaired_tombstones,
+    };
     let keys = KeyRange::tokens(range.0, range.1);
     let view = table.view();
     let mut sources: Vec<PartitionSource> = Vec::new();
@@ -58,8 +71,8 @@ pub(crate) fn for_each_partition_hash(
     let mut buf = Vec::new();
     for item in MergeIterator::new(sources)?.data() {
         let (key, data) = item?;
-        let p = data.into_partition()?;
-        if p.is_empty() {
+        let mut p = data.into_partition()?;
+        if !purger.purge(&mut p) {
             continue;
         }
         let (hash, size) = hash_into(&p, &mut buf);
@@ -82,7 +95,9 @@ impl Engine {
         let span = tracing::info_span!("validation", table = %t.descriptor().qualified_name(), start = range.0, end = range.1, ?scope);
         let _e = span.enter();
         let mut tree = MerkleTree::new(range, depth)?;
-        for_each_partition_hash(&t, range, scope, |key, hash, size| tree.add_partition(&key, &hash, size))?;
+        for_each_partition_hash(&t, range, scope, self.now_secs(), |key, hash, size| {
+            tree.add_partition(&key, &hash, size)
+        })?;
         tree.finish();
         tracing::info!(
             partitions = tree.partitions(),
@@ -104,7 +119,7 @@ impl Engine {
     ) -> Result<Vec<(DecoratedKey, [u8; 16], u64)>> {
         let t = self.table(table)?;
         let mut out = Vec::new();
-        for_each_partition_hash(&t, range, scope, |k, h, n| out.push((k, h, n)))?;
+        for_each_partition_hash(&t, range, scope, self.now_secs(), |k, h, n| out.push((k, h, n)))?;
         Ok(out)
     }
 
