@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-/// A session with no message for this long is aborted here.
-pub const IDLE: Duration = Duration::from_secs(3600);
+/// A session with no message for this long is aborted here. Generous: a replica may sit out
+/// while the coordinator validates large ranges it does not replicate.
+pub const IDLE: Duration = Duration::from_secs(24 * 3600);
 
 /// Finished sessions are forgotten after this long.
 const KEEP: Duration = Duration::from_secs(24 * 3600);
@@ -79,7 +80,7 @@ pub async fn janitor(engine: Arc<storage::Engine>) {
         let engine = engine.clone();
         let _ = tokio::task::spawn_blocking(move || {
             for session in idle {
-                tracing::warn!(%session, "repair session idle for an hour: aborting it here");
+                tracing::warn!(%session, "repair session idle for a day: aborting it here");
                 end(&session, State::Aborted);
                 for t in engine.tables() {
                     if engine.pending_sessions(t.id).contains(&session)

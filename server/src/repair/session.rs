@@ -16,8 +16,9 @@ use storage::{TableId, Token};
 
 /// Leaves of each Merkle tree: 2^DEPTH.
 const DEPTH: u8 = 12;
-/// How long a replica may take over one step (building a tree of a large range included).
-pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long a replica may take over one step (building a tree of a large range included); a
+/// replica that dies fails the step at once, when its connection drops.
+pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(3 * 3600);
 
 /// One table's work: the ranges to repair and the replicas of each.
 struct TableWork {
