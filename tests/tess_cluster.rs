@@ -77,7 +77,15 @@ fn a_local_cluster_goes_up_survives_a_kill_and_comes_down() {
     let _guard = Guard(dir.clone());
     let tessera = env!("CARGO_BIN_EXE_tessera");
 
-    let up = ok(tess(&dir, &["up", "--nodes", "3", "--dcs", "2", "--bin", tessera]), "up");
+    let up = ok(
+        tess(
+            &dir,
+            &["up", "--nodes", "3", "--dcs", "2", "--bin", tessera, "--set", "hinted_handoff_enabled=false"],
+        ),
+        "up",
+    );
+    let yaml = std::fs::read_to_string(dir.join("node1/node.yaml")).unwrap();
+    assert!(yaml.ends_with("hinted_handoff_enabled: false\n"), "{yaml}");
     assert!(up.contains("3 nodes in 2 dcs (dc1: 2, dc2: 1) up in"), "{up}");
     let (_, file) = tools::cluster::load(&dir).unwrap();
     let n2 = file.node(2).unwrap();

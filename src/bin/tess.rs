@@ -184,6 +184,10 @@ enum ClusterCommand {
         /// The tessera binary (default: the one beside tess).
         #[arg(long)]
         bin: Option<PathBuf>,
+        /// More configuration for every node, as KEY=VALUE (e.g. hinted_handoff_enabled=false);
+        /// repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE", value_parser = tools::cluster::parse_setting)]
+        settings: Vec<(String, String)>,
     },
     /// Each node's address, dc, rack, pid, and whether it runs.
     Status,
@@ -216,9 +220,9 @@ enum ClusterCommand {
 fn cluster(dir: PathBuf, command: ClusterCommand) -> anyhow::Result<()> {
     let out = &mut std::io::stdout();
     match command {
-        ClusterCommand::Up { nodes, dcs, racks, num_tokens, bin } => {
+        ClusterCommand::Up { nodes, dcs, racks, num_tokens, bin, settings } => {
             let spec = ClusterSpec { nodes, dcs, racks, num_tokens };
-            tools::cluster::up(&tools::cluster::UpOptions { dir, spec, bin }, out)
+            tools::cluster::up(&tools::cluster::UpOptions { dir, spec, bin, settings }, out)
         }
         ClusterCommand::Status => tools::cluster::status(&dir, out),
         ClusterCommand::Start { node, bin } => tools::cluster::start(&dir, node, bin.as_deref(), out),
@@ -585,14 +589,29 @@ mod tests {
     #[test]
     fn cluster_up_has_defaults_and_bounds() {
         let a = parse("tess cluster up --nodes 3").unwrap();
-        let Command::Cluster { dir, command: ClusterCommand::Up { nodes, dcs, racks, num_tokens, bin } } =
-            a.command
+        let Command::Cluster {
+            dir,
+            command: ClusterCommand::Up { nodes, dcs, racks, num_tokens, bin, settings },
+        } = a.command
         else {
             panic!("not cluster up")
         };
         assert_eq!(
-            (dir, nodes, dcs, racks, num_tokens, bin),
-            (PathBuf::from("./cluster"), 3, 1, 1, 16, None)
+            (dir, nodes, dcs, racks, num_tokens, bin, settings),
+            (PathBuf::from("./cluster"), 3, 1, 1, 16, None, vec![])
+        );
+        let a =
+            parse("tess cluster up --nodes 3 --set hinted_handoff_enabled=false --set commitlog_sync=batch")
+                .unwrap();
+        let Command::Cluster { command: ClusterCommand::Up { settings, .. }, .. } = a.command else {
+            panic!("not cluster up")
+        };
+        assert_eq!(
+            settings,
+            [
+                ("hinted_handoff_enabled".to_string(), "false".to_string()),
+                ("commitlog_sync".to_string(), "batch".to_string())
+            ]
         );
         for bad in [
             "tess cluster up",
@@ -603,6 +622,9 @@ mod tests {
             "tess cluster up --nodes 3 --num-tokens 0",
             "tess cluster up --nodes 3 --num-tokens 2000",
             "tess cluster up --nodes x",
+            "tess cluster up --nodes 3 --set dc=dc9",
+            "tess cluster up --nodes 3 --set hinted_handoff_enabled",
+            "tess cluster up --nodes 3 --set Bad-Key=1",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -36,6 +36,43 @@ pub struct UpOptions {
     pub spec: ClusterSpec,
     /// The `tessera` binary; by default the one beside `tess`.
     pub bin: Option<PathBuf>,
+    /// More configuration for every node, as `key: value` lines of its `node.yaml`.
+    pub settings: Vec<(String, String)>,
+}
+
+/// The keys `tess cluster up` sets itself, per node.
+const OWN_KEYS: [&str; 12] = [
+    "cluster_name",
+    "data_directory",
+    "listen_address",
+    "storage_port",
+    "native_transport_address",
+    "native_transport_port",
+    "admin_address",
+    "admin_port",
+    "seeds",
+    "dc",
+    "rack",
+    "num_tokens",
+];
+
+/// A `--set KEY=VALUE` argument, checked: a plain key that the cluster does not set itself, and
+/// a one-line value.
+pub fn parse_setting(arg: &str) -> Result<(String, String), String> {
+    let (key, value) = arg.split_once('=').ok_or_else(|| format!("'{arg}' is not KEY=VALUE"))?;
+    let (key, value) = (key.trim(), value.trim());
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        return Err(format!("'{key}' is not a configuration key (lowercase letters, digits and _)"));
+    }
+    if OWN_KEYS.contains(&key) || key == "initial_token" {
+        return Err(format!(
+            "{key} is set by tess cluster for each node (see --nodes, --dcs, --racks, --num-tokens)"
+        ));
+    }
+    if value.is_empty() || value.contains(['\n', '\r']) {
+        return Err(format!("{key} needs a one-line value"));
+    }
+    Ok((key.to_string(), value.to_string()))
 }
 
 fn absolute(dir: &Path) -> anyhow::Result<PathBuf> {
@@ -161,7 +198,10 @@ pub fn up(opts: &UpOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let seeds = layout::seeds(&plan);
     for (p, n) in plan.iter().zip(&file.nodes) {
         std::fs::create_dir_all(&n.dir).with_context(|| format!("cannot create {}", n.dir.display()))?;
-        let yaml = layout::node_yaml(p, &seeds, opts.spec.num_tokens, &n.dir.join("data"));
+        let mut yaml = layout::node_yaml(p, &seeds, opts.spec.num_tokens, &n.dir.join("data"));
+        for (key, value) in &opts.settings {
+            yaml.push_str(&format!("{key}: {value}\n"));
+        }
         write_file(&n.config_path(), yaml.as_bytes())?;
     }
     write_file(&cluster_json(&dir), &serde_json::to_vec_pretty(&file)?)?;
@@ -175,6 +215,7 @@ pub fn up(opts: &UpOptions, out: &mut dyn Write) -> anyhow::Result<()> {
         children.push((n, child));
     }
     wait_up(&dir, children, out)?;
+    wait_converged(&file.nodes, out)?;
     writeln!(
         out,
         "{} up in {:.1} s; CQL on 127.0.0.1-{}:{}, admin API on port {}; logs in {}/node*/node.log",
@@ -249,6 +290,57 @@ fn wait_up(dir: &Path, mut nodes: Vec<(&NodeEntry, Child)>, out: &mut dyn Write)
             next_progress += PROGRESS_EVERY;
         }
         std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The addresses node `n` sees up, as its admin API reports them (empty if it does not answer).
+fn seen_up(n: &NodeEntry) -> Vec<String> {
+    let client =
+        crate::nodetool::admin::AdminClient::with_timeout(&n.address, n.admin_port, Duration::from_secs(5));
+    let Ok(status) = client.get::<serde_json::Value>("/v1/status", &[]) else { return Vec::new() };
+    status["nodes"]
+        .as_array()
+        .map(|ns| {
+            ns.iter()
+                .filter(|m| m["up"] == true)
+                .filter_map(|m| m["address"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until every node of `nodes` sees every other one up (gossip has converged), so that
+/// schema changes, writes and repairs reach them all; fails after [`START_TIMEOUT`].
+fn wait_converged(nodes: &[NodeEntry], out: &mut dyn Write) -> anyhow::Result<()> {
+    if nodes.len() < 2 {
+        return Ok(());
+    }
+    let started = Instant::now();
+    loop {
+        let missing: Vec<String> = nodes
+            .iter()
+            .filter_map(|n| {
+                let seen = seen_up(n);
+                let lacking: Vec<&str> = nodes
+                    .iter()
+                    .map(|m| m.address.as_str())
+                    .filter(|a| !seen.iter().any(|s| s == a))
+                    .collect();
+                (!lacking.is_empty()).then(|| format!("{} does not see {} up", n.name(), lacking.join(", ")))
+            })
+            .collect();
+        if missing.is_empty() {
+            writeln!(out, "  every node sees the others up after {:.1} s", started.elapsed().as_secs_f64())?;
+            return Ok(());
+        }
+        if started.elapsed() >= START_TIMEOUT {
+            bail!(
+                "the nodes did not all see each other within {} s: {}",
+                START_TIMEOUT.as_secs(),
+                missing.join("; ")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -397,6 +489,13 @@ pub fn start(dir: &Path, node: u32, bin: Option<&Path>, out: &mut dyn Write) -> 
     let child = process::spawn(&bin, n, false)?;
     writeln!(out, "starting {} ({} {}/{}) pid {}", n.name(), n.address, n.dc, n.rack, child.id())?;
     wait_up(&dir, vec![(n, child)], out)?;
+    let running: Vec<NodeEntry> = file
+        .nodes
+        .iter()
+        .filter(|m| m.index == n.index || process::running_pid(m).is_some())
+        .cloned()
+        .collect();
+    wait_converged(&running, out)?;
     writeln!(out, "{} up in {:.1} s", n.name(), started.elapsed().as_secs_f64())?;
     Ok(())
 }
