@@ -107,6 +107,19 @@ fn tess_commands_and_metrics_on_a_real_cluster() {
     let net = ok(n0, &["netstats"]);
     assert_eq!(field(&net, "Mode"), "NORMAL", "{net}");
 
+    // A keyspace with one replica per range has nothing to repair, and says so.
+    c.run(
+        "cluster_e2e.py",
+        &[
+            "ddl",
+            "0",
+            "CREATE KEYSPACE single WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}",
+            "CREATE TABLE single.t (k int PRIMARY KEY, v text)",
+        ],
+    );
+    let nothing = ok(n0, &["repair", "single"]);
+    assert!(nothing.contains("nothing to repair"), "{nothing}");
+
     // Errors name the problem and exit non-zero.
     assert!(fails(n0, &["tablestats", "nope"]).contains("nope"));
     assert!(fails(n0, &["describering", "nope"]).contains("nope"));

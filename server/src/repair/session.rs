@@ -268,6 +268,10 @@ impl Session {
         let p = self.progress.lock().clone();
         Ok(if self.options.preview {
             format!("{} mismatched ranges", p.mismatched_ranges)
+        } else if p.ranges_total == 0 {
+            "nothing to repair: this node shares no range of the selected tables with another replica \
+             (replication factor 1, no tables, or options that leave no range)"
+                .to_string()
         } else {
             format!(
                 "repaired {} ranges of {}: {} partitions ({} bytes) validated, {} mismatched ranges, \
