@@ -365,6 +365,12 @@ async fn outbound(addr: SocketAddr, hello: Hello, mut rx: mpsc::Receiver<Frame>,
             };
             let mut next = Some(first);
             while let Some(f) = next {
+                // A request whose caller gave up (its deadline passed while the peer was being
+                // reached) is not sent: the peer would act on it long after it was due.
+                if f.kind == Kind::Request && !pending.lock().contains_key(&f.id) {
+                    next = rx.try_recv().ok();
+                    continue;
+                }
                 buf.clear();
                 f.encode(&mut buf);
                 if let Err(e) = out.write_all(&buf).await {

@@ -180,3 +180,46 @@ async fn a_message_no_frame_can_carry_is_refused_before_it_is_sent() {
     let r = a.request(b.local_addr(), Verb::Echo, Bytes::from_static(b"ok"), T).await.unwrap();
     assert_eq!(&r[..], b"ok");
 }
+
+/// Records what it is asked, and echoes it.
+struct Recorder(Arc<Mutex<Vec<Bytes>>>);
+
+impl Handler for Recorder {
+    fn handle(&self, _from: Uuid, _verb: Verb, payload: Bytes) -> Reply {
+        self.0.lock().push(payload.clone());
+        Box::pin(async move { Ok(payload) })
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_expired_while_the_peer_was_away_is_not_sent_when_it_returns() {
+    let a = node([127, 0, 0, 1], 1).await;
+    let b = node([127, 0, 0, 1], 2).await;
+    let addr = b.local_addr();
+    a.request(addr, Verb::Echo, Bytes::from_static(b"1"), T).await.unwrap();
+    drop(b);
+    // Wait until a connection attempt fails: the connection task then backs off, and what is
+    // sent meanwhile waits in its queue.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match a.request(addr, Verb::Echo, Bytes::from_static(b"probe"), T).await {
+            Err(NetError::Unreachable(_, why)) if why.to_lowercase().contains("refused") => break,
+            other => assert!(Instant::now() < deadline, "no refused connection yet: {other:?}"),
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stale = a.request(addr, Verb::Echo, Bytes::from_static(b"stale"), Duration::from_millis(20)).await;
+    assert!(stale.is_err(), "{stale:?}");
+    // The peer returns; the expired request is dropped and a new one gets through.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let b2 = Messaging::bind(addr, id(2)).await.unwrap();
+    b2.set_handler(Arc::new(Recorder(seen.clone())));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while a.request(addr, Verb::Echo, Bytes::from_static(b"fresh"), T).await.is_err() {
+        assert!(Instant::now() < deadline, "never reconnected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = seen.lock().clone();
+    assert!(seen.contains(&Bytes::from_static(b"fresh")), "{seen:?}");
+    assert!(!seen.contains(&Bytes::from_static(b"stale")), "an expired request was delivered: {seen:?}");
+}
