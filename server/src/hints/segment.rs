@@ -1,25 +1,25 @@
 //! The bytes of a hint segment: its header, the framing of each entry, the payload of a hint
 //! and the offset file, laid out in the table of [`super`]; and the walk that reads a segment
 //! back. Used by [`super::Hints`] to write and replay. Nothing here trusts the disk: every length
-//! is checked against what is there and no decoder panics. The entry framing and the resync
-//! rule after a damaged entry are the commit log's (`storage::commitlog::segment`).
+//! is checked against what is there and no decoder panics. The header, the entry framing and the
+//! resync rule after a damaged entry are the commit log's ([`storage::commitlog::framing`]).
 
 use anyhow::{Result, bail};
 use bytes::Bytes;
 use std::fs;
 use std::path::Path;
 use storage::Mutation;
+/// Size of the segment header (magic, version, seq, CRC32) and what each entry adds around its
+/// payload (length, CRC(length), CRC(payload)).
+pub(super) use storage::commitlog::framing::{ENTRY_OVERHEAD, HEADER_LEN};
+use storage::commitlog::framing::{
+    EntryCheck, check_entry_max, decode_header_as, encode_header_as, find_later_valid_max,
+};
 
 /// First bytes of every hint segment.
 const MAGIC: [u8; 4] = *b"TSHT";
 /// The segment format version this build writes and reads.
 const FORMAT_VERSION: u16 = 1;
-/// Size of the segment header: magic, version, seq, CRC32.
-pub(super) const HEADER_LEN: usize = 18;
-/// Bytes each entry adds around its payload: length, CRC(length), CRC(payload).
-pub(super) const ENTRY_OVERHEAD: usize = 12;
-/// Smallest well-formed entry (a one-byte payload).
-const MIN_ENTRY_LEN: usize = ENTRY_OVERHEAD + 1;
 /// Created-at and flags, ahead of the mutation in each payload.
 const PAYLOAD_PREFIX: usize = 9;
 /// Flag bit: the mutation's keyspace has `durable_writes`.
@@ -78,7 +78,7 @@ fn walk_segment(path: &Path, seq: u64, data: &Bytes, start: u64) -> Walk {
     }
     let mut offset = usize::try_from(start).unwrap_or(usize::MAX).clamp(HEADER_LEN, data.len());
     loop {
-        match check_entry(data, offset) {
+        match check_entry_max(data, offset, MAX_HINT_LEN) {
             EntryCheck::End => break,
             EntryCheck::Valid { len } => {
                 let end = offset + ENTRY_OVERHEAD + len;
@@ -91,17 +91,19 @@ fn walk_segment(path: &Path, seq: u64, data: &Bytes, start: u64) -> Walk {
                 }
                 offset = end;
             }
-            EntryCheck::Bad { reason, next } => match find_later_valid(data, offset, next) {
-                Some(later) => {
-                    tracing::error!(file = %path.display(), offset, %reason, "skipping corrupt hint entry");
-                    w.corrupt += 1;
-                    offset = later;
+            EntryCheck::Bad { reason, next } => {
+                match find_later_valid_max(data, offset, next, MAX_HINT_LEN) {
+                    Some(later) => {
+                        tracing::error!(file = %path.display(), offset, %reason, "skipping corrupt hint entry");
+                        w.corrupt += 1;
+                        offset = later;
+                    }
+                    None => {
+                        tracing::info!(file = %path.display(), offset, %reason, "hint file ends in a torn entry (expected after a crash)");
+                        break;
+                    }
                 }
-                None => {
-                    tracing::info!(file = %path.display(), offset, %reason, "hint file ends in a torn entry (expected after a crash)");
-                    break;
-                }
-            },
+            }
         }
     }
     w
@@ -150,117 +152,15 @@ pub(super) fn encode_entry(created_ms: u64, durable: bool, m: &Mutation) -> Resu
 }
 
 pub(super) fn encode_header(seq: u64) -> [u8; HEADER_LEN] {
-    let mut h = [0u8; HEADER_LEN];
-    h[0..4].copy_from_slice(&MAGIC);
-    h[4..6].copy_from_slice(&FORMAT_VERSION.to_be_bytes());
-    h[6..14].copy_from_slice(&seq.to_be_bytes());
-    let crc = crc32fast::hash(&h[0..14]);
-    h[14..18].copy_from_slice(&crc.to_be_bytes());
-    h
+    encode_header_as(MAGIC, FORMAT_VERSION, seq)
 }
 
 fn check_header(data: &[u8], seq: u64) -> Result<(), String> {
-    let Some(h) = data.get(..HEADER_LEN) else {
-        return Err(format!("header truncated: {} of {HEADER_LEN} bytes", data.len()));
-    };
-    if h[0..4] != MAGIC {
-        return Err(format!("bad magic {:02x?}, expected {MAGIC:02x?}", &h[0..4]));
-    }
-    let stored = be_u32(h, 14).unwrap_or_default();
-    let crc = crc32fast::hash(&h[0..14]);
-    if stored != crc {
-        return Err(format!("header checksum mismatch: stored {stored:#010x}, computed {crc:#010x}"));
-    }
-    let version = u16::from_be_bytes([h[4], h[5]]);
-    if version != FORMAT_VERSION {
-        return Err(format!("unsupported format version {version}, this build reads {FORMAT_VERSION}"));
-    }
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&h[6..14]);
-    let id = u64::from_be_bytes(id);
+    let id = decode_header_as(MAGIC, FORMAT_VERSION, data)?;
     if id != seq {
         return Err(format!("header names segment {id} but the file name says {seq}"));
     }
     Ok(())
-}
-
-/// What [`check_entry`] found at an offset.
-#[derive(Debug, PartialEq, Eq)]
-enum EntryCheck {
-    /// A well-formed entry; its payload is `data[offset + 8 .. offset + 8 + len]`.
-    Valid { len: usize },
-    /// The offset is the end of the segment.
-    End,
-    /// Not a well-formed entry; `next` says how to look for a later one.
-    Bad { reason: String, next: Resync },
-}
-
-/// Where the search for a later valid entry goes after a bad one (the commit log's rule).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resync {
-    /// The length was intact: the next entry starts here.
-    Jump(usize),
-    /// The length was intact but runs past the end, or is itself cut off: nothing follows.
-    PastEnd,
-    /// The length cannot be trusted: scan forward byte by byte.
-    Scan,
-}
-
-fn check_entry(data: &[u8], offset: usize) -> EntryCheck {
-    let remaining = data.len().saturating_sub(offset);
-    if remaining == 0 {
-        return EntryCheck::End;
-    }
-    let (Some(len_bytes), Some(len_crc)) = (data.get(offset..offset + 4), be_u32(data, offset + 4)) else {
-        return bad(format!("entry header truncated: {remaining} bytes left"), Resync::PastEnd);
-    };
-    if crc32fast::hash(len_bytes) != len_crc {
-        return bad("length checksum mismatch".into(), Resync::Scan);
-    }
-    let len = be_u32(data, offset).unwrap_or_default() as usize;
-    if len == 0 || len > MAX_HINT_LEN {
-        return bad(format!("impossible entry length {len}"), Resync::Scan);
-    }
-    let total = len + ENTRY_OVERHEAD;
-    if total > remaining {
-        return bad(
-            format!("entry of {len} bytes runs past the end of the file ({remaining} bytes left)"),
-            Resync::PastEnd,
-        );
-    }
-    let payload = &data[offset + 8..offset + 8 + len];
-    if crc32fast::hash(payload) != be_u32(data, offset + 8 + len).unwrap_or_default() {
-        return bad("payload checksum mismatch".into(), Resync::Jump(offset + total));
-    }
-    EntryCheck::Valid { len }
-}
-
-/// The first valid entry after the bad one at `bad_offset`, or `None` when nothing valid
-/// follows (a torn tail).
-fn find_later_valid(data: &[u8], bad_offset: usize, mut next: Resync) -> Option<usize> {
-    let mut cur = bad_offset;
-    loop {
-        match next {
-            Resync::PastEnd => return None,
-            Resync::Scan => {
-                let last_start = data.len().checked_sub(MIN_ENTRY_LEN)?;
-                return (cur + 1..=last_start)
-                    .find(|&o| matches!(check_entry(data, o), EntryCheck::Valid { .. }));
-            }
-            Resync::Jump(to) => {
-                cur = to;
-                match check_entry(data, cur) {
-                    EntryCheck::Valid { .. } => return Some(cur),
-                    EntryCheck::End => return None,
-                    EntryCheck::Bad { next: n, .. } => next = n,
-                }
-            }
-        }
-    }
-}
-
-fn bad(reason: String, next: Resync) -> EntryCheck {
-    EntryCheck::Bad { reason, next }
 }
 
 fn be_u32(data: &[u8], offset: usize) -> Option<u32> {

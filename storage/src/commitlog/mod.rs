@@ -30,6 +30,15 @@ mod writer;
 
 pub use replay::{CorruptEntry, Replay, ReplayEntry, ReplayStats, replay_segment_bytes};
 
+/// The commit log's segment framing (a checksummed header, checksummed entries, the resync rule
+/// after a damaged entry), for other append-only files framed the same way (hint segments).
+pub mod framing {
+    pub use super::segment::{
+        ENTRY_OVERHEAD, EntryCheck, HEADER_LEN, Resync, check_entry_max, decode_header_as, encode_header_as,
+        find_later_valid_max,
+    };
+}
+
 use crate::TableId;
 use crate::error::{Error, IoContext, Result};
 use parking_lot::Mutex;

@@ -43,9 +43,15 @@ pub fn max_payload_len(segment_size: u64) -> u64 {
 
 /// The header of segment `id`.
 pub fn encode_header(id: u64) -> [u8; HEADER_LEN] {
+    encode_header_as(MAGIC, FORMAT_VERSION, id)
+}
+
+/// [`encode_header`] for another file kind framed the same way (hint segments), with its own
+/// magic and format version.
+pub fn encode_header_as(magic: [u8; 4], version: u16, id: u64) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
-    h[0..4].copy_from_slice(&MAGIC);
-    h[4..6].copy_from_slice(&FORMAT_VERSION.to_be_bytes());
+    h[0..4].copy_from_slice(&magic);
+    h[4..6].copy_from_slice(&version.to_be_bytes());
     h[6..14].copy_from_slice(&id.to_be_bytes());
     let crc = crc32fast::hash(&h[0..14]);
     h[14..18].copy_from_slice(&crc.to_be_bytes());
@@ -55,11 +61,18 @@ pub fn encode_header(id: u64) -> [u8; HEADER_LEN] {
 /// Checks the header at the start of `data` and returns the segment id it carries, or why the
 /// header is unusable.
 pub fn decode_header(data: &[u8]) -> Result<u64, String> {
+    decode_header_as(MAGIC, FORMAT_VERSION, data)
+}
+
+/// [`decode_header`] for another file kind framed the same way, with its own magic and format
+/// version.
+pub fn decode_header_as(magic: [u8; 4], version: u16, data: &[u8]) -> Result<u64, String> {
+    let format_version = version;
     let Some(h) = data.get(..HEADER_LEN) else {
         return Err(format!("header truncated: {} of {HEADER_LEN} bytes", data.len()));
     };
-    if h[0..4] != MAGIC {
-        return Err(format!("bad magic {:02x?}, expected {MAGIC:02x?}", &h[0..4]));
+    if h[0..4] != magic {
+        return Err(format!("bad magic {:02x?}, expected {magic:02x?}", &h[0..4]));
     }
     let stored = be_u32(h, 14).unwrap_or_default();
     let crc = crc32fast::hash(&h[0..14]);
@@ -67,8 +80,8 @@ pub fn decode_header(data: &[u8]) -> Result<u64, String> {
         return Err(format!("header checksum mismatch: stored {stored:#010x}, computed {crc:#010x}"));
     }
     let version = u16::from_be_bytes([h[4], h[5]]);
-    if version != FORMAT_VERSION {
-        return Err(format!("unsupported format version {version}, this build reads {FORMAT_VERSION}"));
+    if version != format_version {
+        return Err(format!("unsupported format version {version}, this build reads {format_version}"));
     }
     let mut id = [0u8; 8];
     id.copy_from_slice(&h[6..14]);
@@ -119,6 +132,12 @@ pub enum Resync {
 
 /// Checks the entry starting at `offset` of the segment `data`.
 pub fn check_entry(data: &[u8], offset: usize) -> EntryCheck {
+    check_entry_max(data, offset, usize::MAX)
+}
+
+/// [`check_entry`], also refusing a length above `max_len` as impossible (a length that passed
+/// its checksum by chance): for files whose writer has such a limit.
+pub fn check_entry_max(data: &[u8], offset: usize, max_len: usize) -> EntryCheck {
     let remaining = data.len().saturating_sub(offset);
     if remaining == 0 {
         return EntryCheck::End;
@@ -132,6 +151,9 @@ pub fn check_entry(data: &[u8], offset: usize) -> EntryCheck {
     let len = be_u32(data, offset).unwrap_or_default() as usize;
     if len == 0 {
         return bad("zero-length entry".into(), Resync::Scan);
+    }
+    if len > max_len {
+        return bad(format!("impossible entry length {len}"), Resync::Scan);
     }
     let total = len.saturating_add(ENTRY_OVERHEAD);
     if total > remaining {
@@ -152,15 +174,25 @@ pub fn check_entry(data: &[u8], offset: usize) -> EntryCheck {
 /// `next`), following the commit log's resync rule: jump over entries whose length is intact,
 /// scan byte by byte past entries whose length is not. `None` means nothing valid follows, so
 /// the bad entry is a torn tail.
-pub fn find_later_valid(data: &[u8], bad_offset: usize, mut next: Resync) -> Option<usize> {
+pub fn find_later_valid(data: &[u8], bad_offset: usize, next: Resync) -> Option<usize> {
+    find_later_valid_max(data, bad_offset, next, usize::MAX)
+}
+
+/// [`find_later_valid`] with entries checked by [`check_entry_max`].
+pub fn find_later_valid_max(
+    data: &[u8],
+    bad_offset: usize,
+    mut next: Resync,
+    max_len: usize,
+) -> Option<usize> {
     let mut cur = bad_offset;
     loop {
         match next {
             Resync::PastEnd => return None,
-            Resync::Scan => return scan_for_valid(data, cur + 1),
+            Resync::Scan => return scan_for_valid(data, cur + 1, max_len),
             Resync::Jump(to) => {
                 cur = to;
-                match check_entry(data, cur) {
+                match check_entry_max(data, cur, max_len) {
                     EntryCheck::Valid { .. } => return Some(cur),
                     EntryCheck::End => return None,
                     EntryCheck::Bad { next: n, .. } => next = n,
@@ -171,9 +203,9 @@ pub fn find_later_valid(data: &[u8], bad_offset: usize, mut next: Resync) -> Opt
 }
 
 /// The first offset at or after `from` where a complete valid entry parses.
-fn scan_for_valid(data: &[u8], from: usize) -> Option<usize> {
+fn scan_for_valid(data: &[u8], from: usize, max_len: usize) -> Option<usize> {
     let last_start = data.len().checked_sub(MIN_ENTRY_LEN)?;
-    (from..=last_start).find(|&o| matches!(check_entry(data, o), EntryCheck::Valid { .. }))
+    (from..=last_start).find(|&o| matches!(check_entry_max(data, o, max_len), EntryCheck::Valid { .. }))
 }
 
 fn bad(reason: String, next: Resync) -> EntryCheck {
