@@ -158,21 +158,8 @@ mod tests {
 
     /// Answers one request with `response`, returning the request line it got.
     fn serve_once(response: &'static str) -> (u16, std::thread::JoinHandle<String>) {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = l.local_addr().unwrap().port();
-        let h = std::thread::spawn(move || {
-            let (mut s, _) = l.accept().unwrap();
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut first = String::new();
-            r.read_line(&mut first).unwrap();
-            let mut line = String::new();
-            while r.read_line(&mut line).unwrap() > 2 {
-                line.clear();
-            }
-            s.write_all(response.as_bytes()).unwrap();
-            first
-        });
-        (port, h)
+        let (port, h) = serve_once_with_body(response);
+        (port, std::thread::spawn(move || h.join().unwrap().0))
     }
 
     #[test]
